@@ -1,0 +1,235 @@
+import {
+  JsonRpcError,
+  ResourceNotFoundError,
+  ServerProcessError,
+  ToolNotFoundError,
+} from '../shared/errors.js';
+import { isObject, type JsonRpcNotification, type JsonRpcRequest, RpcErrorCode } from '../shared/json-rpc.js';
+import { isSupportedProtocolVersion, LATEST_PROTOCOL_VERSION } from '../shared/protocol-versions.js';
+import type { JsonRpcConnection, RequestOptions } from './json-rpc-connection.js';
+import type {
+  CallToolResult,
+  InitializeResult,
+  Prompt,
+  Resource,
+  ResourceTemplate,
+  Tool,
+} from './mcp-types.js';
+
+/** Safety cap when following `nextCursor`, so a buggy server that loops its cursors cannot hang us. */
+const MAX_PAGES = 1_000;
+
+export const CLIENT_INFO = { name: 'mcp-runner', version: '0.1.0' } as const;
+
+export type McpLoggingLevel =
+  | 'debug'
+  | 'info'
+  | 'notice'
+  | 'warning'
+  | 'error'
+  | 'critical'
+  | 'alert'
+  | 'emergency';
+
+/** Answers a server→client request such as `sampling/createMessage` or `roots/list`. */
+export type ServerRequestHandler = (params: Record<string, unknown>, request: JsonRpcRequest) => unknown;
+
+export interface McpClientOptions {
+  /** Capabilities this client declares in `initialize`. Declare only what you handle. */
+  capabilities?: Record<string, unknown>;
+  clientInfo?: { name: string; version: string };
+}
+
+/**
+ * An MCP client over one JSON-RPC connection. `initialize()` does the real handshake (the `initialize`
+ * request with version negotiation, then `notifications/initialized`) and caches what the server said.
+ */
+export class McpClient {
+  readonly serverName: string;
+  readonly #connection: JsonRpcConnection;
+  readonly #options: McpClientOptions;
+  readonly #requestHandlers = new Map<string, ServerRequestHandler>();
+  readonly #notificationListeners = new Set<(message: JsonRpcNotification) => void>();
+  #initializeResult: InitializeResult | undefined;
+
+  constructor(serverName: string, connection: JsonRpcConnection, options: McpClientOptions = {}) {
+    this.serverName = serverName;
+    this.#connection = connection;
+    this.#options = options;
+    // A server's ping must be answered whatever the client declared (the spec requires it of both sides).
+    this.#requestHandlers.set('ping', () => ({}));
+    connection.onrequest = (request) => this.#onServerRequest(request);
+    connection.onnotification = (message) => {
+      for (const listener of this.#notificationListeners) listener(message);
+    };
+  }
+
+  get connection(): JsonRpcConnection {
+    return this.#connection;
+  }
+
+  /** The server's answer to `initialize`, once the handshake is done. */
+  get initializeResult(): InitializeResult | undefined {
+    return this.#initializeResult;
+  }
+
+  get serverCapabilities(): Record<string, unknown> {
+    return this.#initializeResult?.capabilities ?? {};
+  }
+
+  get protocolVersion(): string | undefined {
+    return this.#initializeResult?.protocolVersion;
+  }
+
+  async initialize(options: RequestOptions = {}): Promise<InitializeResult> {
+    const result = await this.#connection.request<InitializeResult>(
+      'initialize',
+      {
+        protocolVersion: LATEST_PROTOCOL_VERSION,
+        capabilities: this.#options.capabilities ?? {},
+        clientInfo: this.#options.clientInfo ?? CLIENT_INFO,
+      },
+      options,
+    );
+    if (!isObject(result) || !isSupportedProtocolVersion(result.protocolVersion)) {
+      const got = isObject(result) ? JSON.stringify(result.protocolVersion) : 'no result object';
+      throw new ServerProcessError(
+        `Server "${this.serverName}" answered initialize with protocol version ${got}, which mcp-runner does not ` +
+          `speak (it speaks 2024-11-05 to ${LATEST_PROTOCOL_VERSION}). Upgrade the server.`,
+      );
+    }
+    this.#initializeResult = {
+      ...result,
+      capabilities: isObject(result.capabilities) ? result.capabilities : {},
+    };
+    this.#connection.notify('notifications/initialized');
+    return this.#initializeResult;
+  }
+
+  /** Registers the answer to one kind of server→client request (replacing any earlier one). */
+  setRequestHandler(method: string, handler: ServerRequestHandler): void {
+    this.#requestHandlers.set(method, handler);
+  }
+
+  /** Listens to every notification from the server; returns a function that stops listening. */
+  onNotification(listener: (message: JsonRpcNotification) => void): () => void {
+    this.#notificationListeners.add(listener);
+    return () => this.#notificationListeners.delete(listener);
+  }
+
+  request<T = unknown>(
+    method: string,
+    params?: Record<string, unknown>,
+    options?: RequestOptions,
+  ): Promise<T> {
+    return this.#connection.request<T>(method, params, options);
+  }
+
+  notify(method: string, params?: Record<string, unknown>): void {
+    this.#connection.notify(method, params);
+  }
+
+  ping(options?: RequestOptions): Promise<Record<string, never>> {
+    return this.request('ping', undefined, options);
+  }
+
+  async listTools(options?: RequestOptions): Promise<Tool[]> {
+    return this.#paginate<Tool>('tools/list', 'tools', options);
+  }
+
+  async callTool(
+    name: string,
+    args: Record<string, unknown> = {},
+    options?: RequestOptions,
+  ): Promise<CallToolResult> {
+    try {
+      return await this.request<CallToolResult>('tools/call', { name, arguments: args }, options);
+    } catch (error) {
+      if (
+        error instanceof JsonRpcError &&
+        error.rpcCode === RpcErrorCode.INVALID_PARAMS &&
+        /tool/i.test(error.message)
+      ) {
+        throw new ToolNotFoundError(name, `Server "${this.serverName}" said: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  listResources(options?: RequestOptions): Promise<Resource[]> {
+    return this.#paginate<Resource>('resources/list', 'resources', options);
+  }
+
+  listResourceTemplates(options?: RequestOptions): Promise<ResourceTemplate[]> {
+    return this.#paginate<ResourceTemplate>('resources/templates/list', 'resourceTemplates', options);
+  }
+
+  /** `resources/read`. */
+  async getResource(uri: string, options?: RequestOptions): Promise<{ contents: Record<string, unknown>[] }> {
+    try {
+      return await this.request('resources/read', { uri }, options);
+    } catch (error) {
+      if (error instanceof JsonRpcError && error.rpcCode === RpcErrorCode.RESOURCE_NOT_FOUND) {
+        throw new ResourceNotFoundError(uri, `Server "${this.serverName}" said: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  listPrompts(options?: RequestOptions): Promise<Prompt[]> {
+    return this.#paginate<Prompt>('prompts/list', 'prompts', options);
+  }
+
+  getPrompt(
+    name: string,
+    args: Record<string, string> = {},
+    options?: RequestOptions,
+  ): Promise<Record<string, unknown>> {
+    return this.request('prompts/get', { name, arguments: args }, options);
+  }
+
+  /** `completion/complete` for a prompt argument or a resource template variable. */
+  complete(
+    ref: { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string },
+    argument: { name: string; value: string },
+    options?: RequestOptions,
+  ): Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }> {
+    return this.request('completion/complete', { ref, argument }, options);
+  }
+
+  setLoggingLevel(level: McpLoggingLevel, options?: RequestOptions): Promise<Record<string, never>> {
+    return this.request('logging/setLevel', { level }, options);
+  }
+
+  /** Ends the connection; pending requests are rejected. Stopping the process is the supervisor's job. */
+  close(): void {
+    this.#connection.close();
+  }
+
+  async #paginate<T>(method: string, key: string, options?: RequestOptions): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await this.request<Record<string, unknown>>(
+        method,
+        cursor ? { cursor } : undefined,
+        options,
+      );
+      const list = result?.[key];
+      if (Array.isArray(list)) items.push(...(list as T[]));
+      cursor =
+        typeof result?.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+      if (!cursor) return items;
+    }
+    throw new ServerProcessError(
+      `Server "${this.serverName}" kept returning cursors for ${method} after ${MAX_PAGES} pages.`,
+    );
+  }
+
+  async #onServerRequest(request: JsonRpcRequest): Promise<unknown> {
+    const handler = this.#requestHandlers.get(request.method);
+    if (!handler)
+      throw new JsonRpcError(RpcErrorCode.METHOD_NOT_FOUND, `Client does not handle ${request.method}`);
+    return handler(isObject(request.params) ? request.params : {}, request);
+  }
+}

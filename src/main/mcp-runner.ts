@@ -1,0 +1,133 @@
+import { NotRunningError, ServerNotFoundError } from '../shared/errors.js';
+import { createLogger, type Logger, type LogLevel } from '../shared/logger.js';
+import type { Config, ConfigInput, SseProxyConfig } from './config/config-schema.js';
+import { loadConfigFile, parseConfigString, validateConfig } from './config/load-config.js';
+import type { ServerStatus, ServerStatusInfo, StatusChange } from './managed-server.js';
+import type { McpClient, McpClientOptions } from './mcp-client.js';
+import type { Tool } from './mcp-types.js';
+import { Supervisor, startAllError } from './supervisor.js';
+
+/** Identifies one run of a server process; a restart gives the server a new id. */
+export type ServerId = string;
+
+export interface McpRunnerOptions {
+  /** A pino logger to write to; by default one is made at `logLevel`. */
+  logger?: Logger;
+  logLevel?: LogLevel;
+  /** Capabilities and info the library's clients declare to servers. */
+  clientOptions?: McpClientOptions;
+}
+
+/**
+ * The library's front door: holds a validated config, runs its servers under supervision and hands out
+ * clients. A thin facade: the work is done by the Supervisor and the gateway behind it.
+ */
+export class McpRunner {
+  readonly #config: Config;
+  readonly #logger: Logger;
+  readonly #supervisor: Supervisor;
+
+  /** Builds a runner from a config object (validated here) or from an already loaded Config. */
+  constructor(config: Config | ConfigInput, options: McpRunnerOptions = {}) {
+    this.#config = validateConfig(config);
+    this.#logger = options.logger ?? createLogger({ level: options.logLevel });
+    this.#supervisor = new Supervisor(this.#config, {
+      logger: this.#logger,
+      ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
+    });
+  }
+
+  static async fromConfigFile(path: string, options?: McpRunnerOptions): Promise<McpRunner> {
+    return new McpRunner(await loadConfigFile(path), options);
+  }
+
+  static fromConfigString(text: string, options?: McpRunnerOptions): McpRunner {
+    return new McpRunner(parseConfigString(text), options);
+  }
+
+  get config(): Config {
+    return this.#config;
+  }
+
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /** @internal The engine, for the gateway and the CLI in this package. */
+  get supervisor(): Supervisor {
+    return this.#supervisor;
+  }
+
+  /** Starts one server and completes its MCP handshake. */
+  async startServer(name: string): Promise<ServerId> {
+    await this.#supervisor.start(name);
+    return this.getServerId(name);
+  }
+
+  /**
+   * Starts every enabled server in parallel. If any fails, the others keep running and the returned
+   * promise rejects with one error naming each failure.
+   */
+  async startAllServers(): Promise<ServerId[]> {
+    const result = await this.#supervisor.startAll();
+    if (result.failed.length > 0) throw startAllError(result.failed);
+    return result.started.map((name) => this.getServerId(name));
+  }
+
+  async stopServer(name: string): Promise<void> {
+    await this.#supervisor.stop(name);
+  }
+
+  /** Stops every server by the stop ladder; resolves when all processes are gone. */
+  async stopAllServers(): Promise<void> {
+    await this.#supervisor.stopAll();
+  }
+
+  serverStatus(name: string): ServerStatus {
+    return this.#supervisor.get(name).status;
+  }
+
+  /** The id of the server's current process; throws NotRunningError when it has none. */
+  getServerId(name: string): ServerId {
+    const info = this.#supervisor.get(name).info();
+    if (!info.serverId) throw new NotRunningError(name, info.status);
+    return info.serverId;
+  }
+
+  /** The client of a running server, by name or by ServerId. */
+  getClient(nameOrId: string): McpClient {
+    if (this.#supervisor.has(nameOrId)) return this.#supervisor.get(nameOrId).client;
+    const match = this.#supervisor.statuses().find((s) => s.serverId === nameOrId);
+    if (!match) throw new ServerNotFoundError(nameOrId, this.#supervisor.names());
+    return this.#supervisor.get(match.name).client;
+  }
+
+  getAllServerStatuses(): Record<string, ServerStatusInfo> {
+    return Object.fromEntries(this.#supervisor.statuses().map((s) => [s.name, s]));
+  }
+
+  getServerTools(name: string): Promise<Tool[]> {
+    return this.getClient(name).listTools();
+  }
+
+  /** Tools of every running server, by server name. Servers that are not running are left out. */
+  async getAllServerTools(): Promise<Record<string, Tool[]>> {
+    const running = this.#supervisor.statuses().filter((s) => s.status === 'running');
+    const lists = await Promise.all(running.map((s) => this.getServerTools(s.name)));
+    return Object.fromEntries(running.map((s, i) => [s.name, lists[i] ?? []]));
+  }
+
+  /** Subscribes to status changes of every server; returns a function that unsubscribes. */
+  onStatusChange(listener: (change: StatusChange) => void): () => void {
+    this.#supervisor.on('status', listener);
+    return () => this.#supervisor.off('status', listener);
+  }
+
+  isSseProxyConfigured(): boolean {
+    return this.#config.sseProxy !== undefined;
+  }
+
+  getSseProxyConfig(): SseProxyConfig | undefined {
+    return this.#config.sseProxy;
+  }
+}

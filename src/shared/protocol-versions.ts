@@ -1,0 +1,18 @@
+/**
+ * MCP protocol versions this package speaks, newest first. The pre-release 2024-10-07 is left out on
+ * purpose: answering with it would hand some clients a version they reject.
+ */
+export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'] as const;
+
+export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
+
+export const LATEST_PROTOCOL_VERSION: ProtocolVersion = '2025-11-25';
+
+export function isSupportedProtocolVersion(value: unknown): value is ProtocolVersion {
+  return typeof value === 'string' && (SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(value);
+}
+
+/** The spec's negotiation rule: echo the requested version when supported, otherwise offer the latest. */
+export function negotiateProtocolVersion(requested: unknown): ProtocolVersion {
+  return isSupportedProtocolVersion(requested) ? requested : LATEST_PROTOCOL_VERSION;
+}
