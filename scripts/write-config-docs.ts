@@ -1,5 +1,5 @@
-/**
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} here documents the config syntax
+/**
  * Writes `docs/config.md`, the config reference, from the same JSON Schema editors use, so the
  * reference cannot drift from the code. With `--check` it exits 1 if the committed file is stale.
  */
