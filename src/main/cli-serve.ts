@@ -17,23 +17,36 @@ export interface ServeOptions {
  */
 export async function runGatewayCommand(options: ServeOptions): Promise<void> {
   const env = process.env[LOG_LEVEL_ENV];
-  const logger = createLogger({ level: options.logLevel ?? (isLogLevel(env) ? env : 'info') });
+  const level = options.logLevel ?? (isLogLevel(env) ? env : 'info');
+  const logger = createLogger({ level });
   const config = await loadConfigFile(options.config);
-  const runner = new McpRunner(config, { logger });
-  const result = await runner.supervisor.startAll();
-  console.log(formatStatusTable(runner.supervisor.statuses()));
-  if (result.failed.length > 0) {
-    console.log(`${result.failed.length} server(s) failed to start; the others are running.`);
+  const runner = new McpRunner(config, { logger, logLevel: level });
+  const overrides = { address: options.host, port: options.port, workers: options.workers };
+  const wantsGateway = config.sseProxy !== undefined || Object.values(overrides).some((v) => v !== undefined);
+  const shutdown = waitForShutdownSignal();
+  let failed: number;
+  if (wantsGateway) {
+    const result = await runner.startAllWithProxy(overrides);
+    failed = result.failed.length;
+    const gateway = result.gateway;
+    console.log(`mcp-runner gateway on ${gateway.url} with ${gateway.workers} worker thread(s)`);
+    console.log(`  legacy SSE:     ${gateway.url}/sse`);
+    console.log(`  per server:     ${gateway.url}/servers/{name}/sse`);
+    console.log(`  health, status: ${gateway.url}/health, ${gateway.url}/status`);
+  } else {
+    failed = (await runner.supervisor.startAll()).failed.length;
   }
+  console.log(formatStatusTable(runner.supervisor.statuses()));
+  if (failed > 0) console.log(`${failed} server(s) failed to start; the others are being served.`);
   runner.onStatusChange((change) => {
     logger.info(
       { server: change.name, status: change.status, previous: change.previous },
       'server status changed',
     );
   });
-  await waitForShutdownSignal();
-  console.log('Shutting down...');
-  await runner.stopAllServers();
+  const signal = await shutdown;
+  console.log(`${signal}: shutting down...`);
+  await runner.close();
   console.log('Stopped.');
 }
 

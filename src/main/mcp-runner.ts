@@ -1,11 +1,12 @@
-import { NotRunningError, ServerNotFoundError } from '../shared/errors.js';
+import { GatewayError, NotRunningError, ServerNotFoundError } from '../shared/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../shared/logger.js';
 import type { Config, ConfigInput, SseProxyConfig } from './config/config-schema.js';
 import { loadConfigFile, parseConfigString, validateConfig } from './config/load-config.js';
+import { Gateway } from './gateway/gateway.js';
 import type { ServerStatus, ServerStatusInfo, StatusChange } from './managed-server.js';
 import type { McpClient, McpClientOptions } from './mcp-client.js';
 import type { Tool } from './mcp-types.js';
-import { Supervisor, startAllError } from './supervisor.js';
+import { type StartAllResult, Supervisor, startAllError } from './supervisor.js';
 
 /** Identifies one run of a server process; a restart gives the server a new id. */
 export type ServerId = string;
@@ -26,11 +27,14 @@ export class McpRunner {
   readonly #config: Config;
   readonly #logger: Logger;
   readonly #supervisor: Supervisor;
+  readonly #logLevel: LogLevel;
+  #gateway: Gateway | undefined;
 
   /** Builds a runner from a config object (validated here) or from an already loaded Config. */
   constructor(config: Config | ConfigInput, options: McpRunnerOptions = {}) {
     this.#config = validateConfig(config);
     this.#logger = options.logger ?? createLogger({ level: options.logLevel });
+    this.#logLevel = options.logLevel ?? (this.#logger.level as LogLevel);
     this.#supervisor = new Supervisor(this.#config, {
       logger: this.#logger,
       ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
@@ -121,6 +125,57 @@ export class McpRunner {
   onStatusChange(listener: (change: StatusChange) => void): () => void {
     this.#supervisor.on('status', listener);
     return () => this.#supervisor.off('status', listener);
+  }
+
+  /**
+   * Starts the HTTP gateway (legacy SSE at /sse, per-server endpoints under /servers/{name}) with the
+   * config's `sseProxy` block, `overrides` taking precedence (the CLI's --port, --host, --workers).
+   * Servers that are already running keep the capabilities they were started with; start servers after
+   * the proxy, or use startAllWithProxy, so they can send sampling and elicitation requests to clients.
+   */
+  async startSseProxy(
+    overrides: Partial<Pick<SseProxyConfig, 'address' | 'port' | 'workers'>> = {},
+  ): Promise<Gateway> {
+    if (this.#gateway)
+      throw new GatewayError('The gateway is already running; stop it with stopSseProxy() first.');
+    const base = this.#config.sseProxy ?? validateConfig({ mcpServers: {}, sseProxy: {} }).sseProxy!;
+    const config: SseProxyConfig = {
+      ...base,
+      ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+    };
+    const gateway = new Gateway(this.#supervisor, config, { logger: this.#logger, logLevel: this.#logLevel });
+    await gateway.start();
+    this.#gateway = gateway;
+    return gateway;
+  }
+
+  /** The running gateway, if any. */
+  get gateway(): Gateway | undefined {
+    return this.#gateway;
+  }
+
+  async stopSseProxy(): Promise<void> {
+    const gateway = this.#gateway;
+    this.#gateway = undefined;
+    await gateway?.stop();
+  }
+
+  /**
+   * Starts the gateway, then every enabled server (so servers learn the capabilities the gateway can
+   * route). Servers that fail to start are reported, not thrown: the gateway serves the others.
+   */
+  async startAllWithProxy(
+    overrides: Partial<Pick<SseProxyConfig, 'address' | 'port' | 'workers'>> = {},
+  ): Promise<StartAllResult & { gateway: Gateway }> {
+    const gateway = await this.startSseProxy(overrides);
+    const result = await this.#supervisor.startAll();
+    return { ...result, gateway };
+  }
+
+  /** Stops the gateway (if running) and then every server. */
+  async close(): Promise<void> {
+    await this.stopSseProxy();
+    await this.stopAllServers();
   }
 
   isSseProxyConfigured(): boolean {

@@ -7,6 +7,7 @@ import {
   type ServerStatusInfo,
   type StatusChange,
 } from './managed-server.js';
+import type { McpClient, McpClientOptions } from './mcp-client.js';
 
 /** The outcome of starting several servers: who runs and who failed, with why. */
 export interface StartAllResult {
@@ -20,14 +21,39 @@ export interface StartAllResult {
  */
 export class Supervisor extends EventEmitter<{ status: [StatusChange] }> {
   readonly #servers = new Map<string, ManagedServer>();
+  readonly #clientListeners = new Set<(name: string, client: McpClient) => void>();
+  readonly #shared: ManagedServerOptions;
 
   constructor(config: Config, options: ManagedServerOptions) {
     super();
+    const shared: ManagedServerOptions = { ...options };
+    // One options object shared by every server, so capability changes apply to later (re)starts.
+    this.#shared = shared;
     for (const [name, serverConfig] of Object.entries(config.mcpServers)) {
-      const server = new ManagedServer(name, serverConfig, options);
+      const server = new ManagedServer(name, serverConfig, {
+        logger: options.logger,
+        get clientOptions() {
+          return shared.clientOptions;
+        },
+        onClient: (client) => {
+          options.onClient?.(client);
+          for (const listener of this.#clientListeners) listener(name, client);
+        },
+      });
       server.on('status', (change) => this.emit('status', change));
       this.#servers.set(name, server);
     }
+  }
+
+  /** Capabilities declared to servers from their next start on (the gateway can route more than a library user). */
+  setClientOptions(clientOptions: McpClientOptions): void {
+    this.#shared.clientOptions = clientOptions;
+  }
+
+  /** Called with every server's new client, on each start and restart, before its handshake. */
+  addClientListener(listener: (name: string, client: McpClient) => void): () => void {
+    this.#clientListeners.add(listener);
+    return () => this.#clientListeners.delete(listener);
   }
 
   names(): string[] {

@@ -1,0 +1,112 @@
+import type { Logger } from '../../shared/logger.js';
+import type { McpClient } from '../mcp-client.js';
+import type { Supervisor } from '../supervisor.js';
+
+export type CatalogKind = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
+
+const CAPABILITY: Record<CatalogKind, string> = {
+  tools: 'tools',
+  resources: 'resources',
+  resourceTemplates: 'resources',
+  prompts: 'prompts',
+};
+
+type Item = Record<string, unknown>;
+
+/**
+ * What each running backend offers (tools, resources, templates, prompts), cached and tagged with the
+ * server's name, so the aggregated endpoints can list everything and route a call by name without asking
+ * every backend each time. An entry is dropped when its backend says `list_changed` or restarts.
+ */
+export class AggregateCatalog {
+  readonly #supervisor: Supervisor;
+  readonly #servers: readonly string[];
+  readonly #logger: Logger;
+  readonly #cache = new Map<string, Promise<Item[]>>();
+
+  constructor(supervisor: Supervisor, servers: readonly string[], logger: Logger) {
+    this.#supervisor = supervisor;
+    this.#servers = servers;
+    this.#logger = logger;
+  }
+
+  invalidate(server: string, kind?: CatalogKind): void {
+    const kinds: CatalogKind[] = kind ? [kind] : ['tools', 'resources', 'resourceTemplates', 'prompts'];
+    for (const k of kinds) this.#cache.delete(`${server}\0${k}`);
+  }
+
+  /** Every running exposed server's items of one kind, each carrying `server`. */
+  async list(kind: CatalogKind): Promise<Item[]> {
+    const lists = await Promise.all(this.#servers.map((server) => this.listOf(server, kind)));
+    return lists.flat();
+  }
+
+  /** One server's items; empty when it is not running or lacks the capability. */
+  async listOf(server: string, kind: CatalogKind): Promise<Item[]> {
+    const client = this.#runningClient(server);
+    if (!client || !client.serverCapabilities[CAPABILITY[kind]]) return [];
+    const key = `${server}\0${kind}`;
+    let entry = this.#cache.get(key);
+    if (!entry) {
+      entry = this.#fetch(client, server, kind);
+      this.#cache.set(key, entry);
+      // A failed fetch must not stick: the next caller tries again.
+      entry.catch(() => {
+        if (this.#cache.get(key) === entry) this.#cache.delete(key);
+      });
+    }
+    return entry.catch((error: unknown) => {
+      this.#logger.warn({ server, kind, err: error }, 'listing a backend failed; leaving it out');
+      return [];
+    });
+  }
+
+  /** Servers offering an item whose `key` field equals `value` (a tool or prompt name, a resource URI). */
+  async serversOffering(kind: CatalogKind, key: string, value: string): Promise<string[]> {
+    const items = await this.list(kind);
+    const servers = items.filter((item) => item[key] === value).map((item) => item.server as string);
+    return [...new Set(servers)];
+  }
+
+  /** Servers with a resource template that matches `uri` (RFC 6570 level 1 is enough for routing). */
+  async serversMatchingTemplate(uri: string): Promise<string[]> {
+    const templates = await this.list('resourceTemplates');
+    const matches = templates
+      .filter((t) => typeof t.uriTemplate === 'string' && templateMatches(t.uriTemplate, uri))
+      .map((t) => t.server as string);
+    return [...new Set(matches)];
+  }
+
+  #runningClient(server: string): McpClient | undefined {
+    const managed = this.#supervisor.get(server);
+    return managed.status === 'running' ? managed.client : undefined;
+  }
+
+  async #fetch(client: McpClient, server: string, kind: CatalogKind): Promise<Item[]> {
+    let items: Item[];
+    switch (kind) {
+      case 'tools':
+        items = await client.listTools();
+        break;
+      case 'resources':
+        items = await client.listResources();
+        break;
+      case 'resourceTemplates':
+        items = await client.listResourceTemplates();
+        break;
+      case 'prompts':
+        items = await client.listPrompts();
+        break;
+    }
+    return items.map((item) => ({ ...item, server }));
+  }
+}
+
+/** True when `uri` fits `template`, each `{var}` standing for one or more characters. */
+export function templateMatches(template: string, uri: string): boolean {
+  const pattern = template
+    .split(/(\{[^}]*\})/)
+    .map((part) => (part.startsWith('{') ? '(.+?)' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${pattern}$`).test(uri);
+}

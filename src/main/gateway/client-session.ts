@@ -1,0 +1,73 @@
+import type { Transport } from '../../shared/frames.js';
+import type { JsonRpcId } from '../../shared/json-rpc.js';
+import type { McpLoggingLevel } from '../mcp-client.js';
+
+/** Where a message for a client goes: an outlet in one worker. */
+export interface OutletRef {
+  shard: number;
+  outlet: number;
+}
+
+/** A client request being served by a backend. */
+export interface InflightCall {
+  server: string;
+  controller: AbortController;
+  /** Where this call's progress, related server requests and response go. */
+  replyTo: OutletRef | undefined;
+}
+
+/** A request a backend sent to this session's client, waiting for the client's answer. */
+export interface PendingServerRequest {
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Key for a client's JSON-RPC id that keeps its type: `1` and `"1"` are different requests. */
+export function idKey(id: JsonRpcId): string {
+  return typeof id === 'number' ? `n${id}` : `s${id}`;
+}
+
+/**
+ * One client session, owned by the main thread. Every message of the session passes through here, so
+ * this is also where per-session protocol state lives: the negotiated version, what the client can do,
+ * its log level and subscriptions, and what it has in flight.
+ */
+export class ClientSession {
+  readonly sid: string;
+  readonly transport: Transport;
+  /** '' for the aggregated endpoint, else the one server this session talks to. */
+  readonly target: string;
+  /** Sessions made for a single POST without a session id (the original crate's clients). */
+  readonly ephemeral: boolean;
+  /** The session's stream for messages not tied to a POST (legacy stream, Streamable HTTP GET). */
+  stream: OutletRef | undefined;
+  protocolVersion: string | undefined;
+  clientCapabilities: Record<string, unknown> = {};
+  logLevel: McpLoggingLevel | undefined;
+  initialized = false;
+  closed = false;
+  lastActivity = Date.now();
+  readonly inflight = new Map<string, InflightCall>();
+  readonly serverRequests = new Map<string, PendingServerRequest>();
+  /** Resource URIs this session subscribed to, per server. */
+  readonly subscriptions = new Map<string, Set<string>>();
+  #nextServerRequestId = 1;
+
+  constructor(sid: string, transport: Transport, target: string, ephemeral = false) {
+    this.sid = sid;
+    this.transport = transport;
+    this.target = target;
+    this.ephemeral = ephemeral;
+  }
+
+  /** Whether this session sees the given server's traffic (its own server, or any, when aggregated). */
+  sees(server: string): boolean {
+    return this.target === '' || this.target === server;
+  }
+
+  /** Ids for requests the gateway sends to this client; unique within the session. */
+  nextServerRequestId(): string {
+    return `mcpr-${this.#nextServerRequestId++}`;
+  }
+}

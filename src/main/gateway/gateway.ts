@@ -1,0 +1,350 @@
+import { createServer } from 'node:net';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { Piscina } from 'piscina';
+import { GatewayError } from '../../shared/errors.js';
+import {
+  decodeFrame,
+  FRAME_VERSION,
+  type MainToWorkerFrame,
+  postFrame,
+  type WorkerToMainFrame,
+} from '../../shared/frames.js';
+import type { Logger, LogLevel } from '../../shared/logger.js';
+import type { WorkerOptions, WorkerStats } from '../../shared/worker-options.js';
+import type { ServeTask, WorkerControl } from '../../workers/serve.js';
+import type { SseProxyConfig } from '../config/config-schema.js';
+import type { StatusChange } from '../managed-server.js';
+import type { Supervisor } from '../supervisor.js';
+import { AggregateCatalog } from './aggregate-catalog.js';
+import { BackendHub } from './backend-hub.js';
+import { RequestDispatcher } from './request-dispatcher.js';
+import { SessionRouter } from './session-router.js';
+import { tokenDigestOf } from './token-digest.js';
+
+/** Capabilities the gateway declares to backends: it can route each of these to a client session. */
+export const GATEWAY_CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: false } };
+
+const WORKER_RESTART_DELAY_MS = 200;
+const HEALTH_TIMEOUT_MS = 2_000;
+
+interface WorkerSlot {
+  shard: number;
+  data: MessagePort;
+  controlPort: MessagePort;
+  control: Comlink.Remote<WorkerControl>;
+  task: Promise<WorkerStats>;
+}
+
+export interface GatewayOptions {
+  logger: Logger;
+  logLevel: LogLevel;
+}
+
+/**
+ * The HTTP gateway: a fixed pool of worker threads, each running a uWebSockets.js app on the same port,
+ * and the main-thread router every message crosses. A worker that fails is replaced; its sessions end and
+ * everyone else's carry on.
+ */
+export class Gateway {
+  readonly #supervisor: Supervisor;
+  readonly #config: SseProxyConfig;
+  readonly #servers: string[];
+  readonly #logger: Logger;
+  readonly #logLevel: LogLevel;
+  readonly #router: SessionRouter;
+  readonly #hub: BackendHub;
+  readonly #catalog: AggregateCatalog;
+  readonly #slots = new Map<number, WorkerSlot>();
+  #pool: Piscina | undefined;
+  #port = 0;
+  #stopping = false;
+  #workerRestarts = 0;
+  #unhook: Array<() => void> = [];
+
+  constructor(supervisor: Supervisor, config: SseProxyConfig, options: GatewayOptions) {
+    this.#supervisor = supervisor;
+    this.#config = config;
+    this.#logger = options.logger.child({ component: 'gateway' });
+    this.#logLevel = options.logLevel;
+    const enabled = supervisor.names().filter((name) => !supervisor.get(name).config.disabled);
+    this.#servers = config.allowedServers
+      ? enabled.filter((n) => config.allowedServers!.includes(n))
+      : enabled;
+    this.#router = new SessionRouter(
+      (shard, frame) => this.#sendFrame(shard, frame),
+      { maxSessions: config.maxSessions, sessionIdleTimeoutMs: config.sessionIdleTimeoutMs },
+      this.#logger,
+    );
+    this.#catalog = new AggregateCatalog(supervisor, this.#servers, this.#logger);
+    this.#hub = new BackendHub(supervisor, this.#catalog, this.#router, this.#logger);
+    const dispatcher = new RequestDispatcher(this.#hub, this.#catalog, supervisor, this.#servers);
+    this.#router.connect(this.#hub, dispatcher, (what) => this.#statusReport(what));
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get url(): string {
+    const host = this.#config.address.includes(':') ? `[${this.#config.address}]` : this.#config.address;
+    return `http://${host}:${this.#port}`;
+  }
+
+  get workers(): number {
+    return this.#config.workers;
+  }
+
+  /** Servers reachable through the gateway. */
+  get servers(): readonly string[] {
+    return this.#servers;
+  }
+
+  get router(): SessionRouter {
+    return this.#router;
+  }
+
+  async start(): Promise<void> {
+    this.#port = await choosePort(this.#config.address, this.#config.port);
+    this.#supervisor.setClientOptions({ capabilities: GATEWAY_CLIENT_CAPABILITIES });
+    this.#unhook.push(this.#supervisor.addClientListener((name, client) => this.#hub.attach(name, client)));
+    for (const name of this.#servers) {
+      const managed = this.#supervisor.get(name);
+      if (managed.status === 'running') this.#hub.attach(name, managed.client);
+    }
+    const onStatus = (change: StatusChange) => this.#onStatus(change);
+    this.#supervisor.on('status', onStatus);
+    this.#unhook.push(() => this.#supervisor.off('status', onStatus));
+
+    const size = this.#config.workers;
+    this.#pool = new Piscina({
+      filename: new URL('../../workers/serve.js', import.meta.url).href,
+      minThreads: size,
+      maxThreads: size,
+      // A worker parked in Atomics.wait between tasks would stall the uWS loop living in it.
+      atomics: 'disabled',
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+    });
+    try {
+      await Promise.all(Array.from({ length: size }, (_, shard) => this.#startWorker(shard)));
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    this.#logger.info({ url: this.url, workers: size }, 'gateway listening');
+  }
+
+  /** Graceful stop: no new connections, in-flight calls failed with an error, every socket closed. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    for (const unhook of this.#unhook) unhook();
+    const slots = [...this.#slots.values()];
+    await Promise.allSettled(slots.map((slot) => slot.control.drain()));
+    this.#logger.debug('gateway stop: workers drained');
+    this.#router.closeAll('the gateway is shutting down');
+    this.#router.stop();
+    // Messages on different ports are not ordered: the task's end may arrive before the call's reply.
+    await Promise.allSettled(
+      slots.map((slot) => Promise.race([slot.control.shutdown('the gateway is shutting down'), slot.task])),
+    );
+    this.#logger.debug('gateway stop: workers shut down');
+    await Promise.allSettled(slots.map((slot) => slot.task));
+    this.#logger.debug('gateway stop: serve tasks ended');
+    for (const slot of slots) this.#closePorts(slot);
+    this.#slots.clear();
+    // Every uWS socket is closed by now; only then may the threads go.
+    await this.#pool?.destroy();
+    this.#pool = undefined;
+  }
+
+  async workerStats(): Promise<WorkerStats[]> {
+    const slots = [...this.#slots.values()];
+    const results = await Promise.allSettled(
+      slots.map((slot) => withTimeout(slot.control.stats(), HEALTH_TIMEOUT_MS)),
+    );
+    return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
+  /** Test hook: makes a worker throw an uncaught error, as a bug in it would. */
+  async crashWorkerForTest(shard: number): Promise<void> {
+    await this.#slots.get(shard)?.control.crashForTest();
+  }
+
+  get workerRestarts(): number {
+    return this.#workerRestarts;
+  }
+
+  async #startWorker(shard: number): Promise<void> {
+    const data = new MessageChannel();
+    const control = new MessageChannel();
+    const options: WorkerOptions = {
+      shard,
+      host: this.#config.address,
+      port: this.#port,
+      frameVersion: FRAME_VERSION,
+      tokenDigest: tokenDigestOf(this.#config),
+      allowedOrigins: [...this.#config.allowedOrigins],
+      loopbackOnly: isLoopback(this.#config.address),
+      servers: this.#servers,
+      maxBodyBytes: this.#config.maxBodyBytes,
+      sseBufferBytes: this.#config.sseBufferBytes,
+      keepAliveMs: this.#config.keepAliveMs,
+      logLevel: this.#logLevel,
+    };
+    const task: ServeTask = { options, dataPort: data.port2, controlPort: control.port2 };
+    const pool = this.#pool!;
+    const running = pool.run(task, { transferList: [data.port2, control.port2] }) as Promise<WorkerStats>;
+    const slot: WorkerSlot = {
+      shard,
+      data: data.port1,
+      controlPort: control.port1,
+      control: Comlink.wrap<WorkerControl>(nodeEndpoint(control.port1)),
+      task: running,
+    };
+    data.port1.on('message', (bytes: Uint8Array) => {
+      try {
+        this.#router.onFrame(shard, decodeFrame<WorkerToMainFrame>(bytes));
+      } catch (error) {
+        this.#logger.error({ err: error, shard }, 'frame handling failed');
+      }
+    });
+    this.#slots.set(shard, slot);
+    running.then(
+      () => this.#onWorkerEnded(slot, undefined),
+      (error: unknown) => this.#onWorkerEnded(slot, error),
+    );
+    const listening = slot.control.ready();
+    const died = running.then(() => {
+      throw new GatewayError(`Worker ${shard} ended during startup.`);
+    });
+    try {
+      await Promise.race([listening, died]);
+    } catch (error) {
+      throw new GatewayError(
+        `The gateway could not listen on ${this.#config.address}:${this.#port}: ${(error as Error).message}. ` +
+          'Is another program using that port? Choose another with --port or sseProxy.port.',
+        { cause: error },
+      );
+    }
+  }
+
+  #onWorkerEnded(slot: WorkerSlot, error: unknown): void {
+    // While stopping, stop() owns the slots and closes their ports once every reply is in.
+    if (this.#stopping || this.#slots.get(slot.shard) !== slot) return;
+    this.#slots.delete(slot.shard);
+    this.#closePorts(slot);
+    this.#router.dropShard(slot.shard);
+    this.#logger.error({ shard: slot.shard, err: error }, 'worker ended unexpectedly; replacing it');
+    this.#workerRestarts += 1;
+    setTimeout(() => {
+      if (this.#stopping) return;
+      this.#startWorker(slot.shard).catch((startError: unknown) =>
+        this.#logger.error({ shard: slot.shard, err: startError }, 'replacing a worker failed'),
+      );
+    }, WORKER_RESTART_DELAY_MS).unref();
+  }
+
+  #closePorts(slot: WorkerSlot): void {
+    slot.data.close();
+    slot.controlPort.close();
+  }
+
+  #sendFrame(shard: number, frame: MainToWorkerFrame): void {
+    const slot = this.#slots.get(shard);
+    if (slot) postFrame(slot.data, frame);
+  }
+
+  #onStatus(change: StatusChange): void {
+    if (!this.#servers.includes(change.name)) return;
+    if (change.status === 'running' || change.status === 'failed') {
+      this.#catalog.invalidate(change.name);
+      if (change.status === 'running') this.#hub.forgetSubscriptions(change.name);
+    }
+    const { info } = change;
+    const status = {
+      name: info.name,
+      status: info.status,
+      previous: change.previous,
+      pid: info.pid ?? null,
+      restarts: info.restarts,
+      lastError: info.lastError ?? null,
+    };
+    for (const slot of this.#slots.values()) {
+      slot.control.updateStatus(status).catch(() => {});
+    }
+  }
+
+  async #statusReport(what: 'health' | 'status'): Promise<{ status: number; body: Record<string, unknown> }> {
+    const workers = await this.workerStats();
+    const healthy = workers.length === this.#config.workers;
+    if (what === 'health') {
+      return {
+        status: healthy ? 200 : 503,
+        body: {
+          status: healthy ? 'ok' : 'degraded',
+          workers: workers.length,
+          expectedWorkers: this.#config.workers,
+        },
+      };
+    }
+    return {
+      status: 200,
+      body: {
+        servers: this.#supervisor.statuses().filter((s) => this.#servers.includes(s.name)),
+        workers,
+        sessions: this.#router.sessionCount,
+        inflight: this.#router.inflightCount(),
+        workerRestarts: this.#workerRestarts,
+      },
+    };
+  }
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\./.test(address);
+}
+
+/**
+ * Chooses the port before any worker binds: uWS gives a port-0 socket no SO_REUSEPORT, so the workers
+ * must all be told one concrete port. A plain exclusive bind also catches a port that is already taken
+ * (even by another SO_REUSEPORT program, which a uWS bind would silently share).
+ */
+async function choosePort(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'it is already in use' : error.message;
+      reject(
+        new GatewayError(
+          `The gateway cannot listen on ${host}:${port}: ${why}. Choose another port with --port or sseProxy.port.`,
+          { cause: error },
+        ),
+      );
+    });
+    probe.listen({ host, port, exclusive: true }, () => {
+      const address = probe.address();
+      const chosen = typeof address === 'object' && address ? address.port : port;
+      probe.close(() => resolve(chosen));
+    });
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,243 @@
+import { JsonRpcError } from '../../shared/errors.js';
+import { isObject, type JsonRpcId, RpcErrorCode } from '../../shared/json-rpc.js';
+import { negotiateProtocolVersion } from '../../shared/protocol-versions.js';
+import { CLIENT_INFO } from '../mcp-client.js';
+import type { Supervisor } from '../supervisor.js';
+import type { AggregateCatalog, CatalogKind } from './aggregate-catalog.js';
+import type { BackendHub } from './backend-hub.js';
+import type { ClientSession, OutletRef } from './client-session.js';
+import { isMcpLoggingLevel } from './log-levels.js';
+
+export interface RequestContext {
+  session: ClientSession;
+  id: JsonRpcId;
+  /** Where progress and server-to-client requests related to this request go. */
+  relatedTo: OutletRef | undefined;
+}
+
+type Params = Record<string, unknown>;
+
+const AGGREGATE_INSTRUCTIONS =
+  'This is mcp-runner, a gateway that serves several MCP servers as one. Each listed tool, resource and ' +
+  'prompt carries a "server" field naming the server that provides it; pass "server" in tools/call ' +
+  'params to pick one when two servers offer a tool with the same name.';
+
+function invalidParams(message: string, data?: unknown): JsonRpcError {
+  return new JsonRpcError(RpcErrorCode.INVALID_PARAMS, message, data);
+}
+
+function stringParam(params: Params | undefined, key: string): string {
+  const value = params?.[key];
+  if (typeof value !== 'string' || value === '')
+    throw invalidParams(`params.${key} must be a non-empty string`);
+  return value;
+}
+
+/**
+ * Answers one client request for a session: locally where the gateway owns the answer (initialize,
+ * ping, logging level, the aggregated lists), otherwise by forwarding to the backend that owns it.
+ */
+export class RequestDispatcher {
+  readonly #hub: BackendHub;
+  readonly #catalog: AggregateCatalog;
+  readonly #supervisor: Supervisor;
+  readonly #servers: readonly string[];
+
+  constructor(
+    hub: BackendHub,
+    catalog: AggregateCatalog,
+    supervisor: Supervisor,
+    servers: readonly string[],
+  ) {
+    this.#hub = hub;
+    this.#catalog = catalog;
+    this.#supervisor = supervisor;
+    this.#servers = servers;
+  }
+
+  async handle(ctx: RequestContext, method: string, params: Params | undefined): Promise<unknown> {
+    const { session } = ctx;
+    switch (method) {
+      case 'initialize':
+        return this.#initialize(session, params);
+      case 'ping':
+        return {};
+      case 'logging/setLevel': {
+        const level = params?.level;
+        if (!isMcpLoggingLevel(level)) throw invalidParams(`Invalid log level ${JSON.stringify(level)}`);
+        session.logLevel = level;
+        await Promise.all(this.#serversOf(session).map((server) => this.#hub.syncLogLevel(server)));
+        return {};
+      }
+      case 'resources/subscribe':
+      case 'resources/unsubscribe': {
+        const uri = stringParam(params, 'uri');
+        const server = session.target || (await this.#serverForResource(uri));
+        this.#requireCapability(server, 'resources', 'subscribe');
+        if (method === 'resources/subscribe') await this.#hub.subscribe(session, server, uri);
+        else await this.#hub.unsubscribe(session, server, uri);
+        return {};
+      }
+    }
+    if (session.target !== '') return this.#forward(ctx, session.target, method, params);
+    return this.#aggregate(ctx, method, params);
+  }
+
+  #initialize(session: ClientSession, params: Params | undefined): unknown {
+    const version = negotiateProtocolVersion(params?.protocolVersion);
+    session.protocolVersion = version;
+    session.clientCapabilities = isObject(params?.capabilities) ? params.capabilities : {};
+    if (session.target !== '') {
+      const client = this.#hub.clientOf(session.target);
+      const backend = client.initializeResult!;
+      // Tasks are bound to the connection that created them; across shared sessions they would leak.
+      const { tasks: _tasks, ...capabilities } = backend.capabilities;
+      return { ...backend, protocolVersion: version, capabilities };
+    }
+    return {
+      protocolVersion: version,
+      capabilities: this.#aggregateCapabilities(),
+      serverInfo: { name: CLIENT_INFO.name, version: CLIENT_INFO.version },
+      instructions: AGGREGATE_INSTRUCTIONS,
+    };
+  }
+
+  /** What the aggregated server can offer: the union of what its running backends declared. */
+  #aggregateCapabilities(): Params {
+    const has = { resources: false, subscribe: false, prompts: false, logging: false, completions: false };
+    for (const server of this.#servers) {
+      const managed = this.#supervisor.get(server);
+      if (managed.status !== 'running') continue;
+      const caps = managed.client.serverCapabilities;
+      if (caps.resources) has.resources = true;
+      if (isObject(caps.resources) && caps.resources.subscribe) has.subscribe = true;
+      if (caps.prompts) has.prompts = true;
+      if (caps.logging) has.logging = true;
+      if (caps.completions) has.completions = true;
+    }
+    const capabilities: Params = { tools: { listChanged: true } };
+    if (has.resources) capabilities.resources = { listChanged: true, subscribe: has.subscribe };
+    if (has.prompts) capabilities.prompts = { listChanged: true };
+    if (has.logging) capabilities.logging = {};
+    if (has.completions) capabilities.completions = {};
+    return capabilities;
+  }
+
+  async #aggregate(ctx: RequestContext, method: string, params: Params | undefined): Promise<unknown> {
+    switch (method) {
+      case 'tools/list':
+        return { tools: await this.#catalog.list('tools') };
+      case 'resources/list':
+        return { resources: await this.#catalog.list('resources') };
+      case 'resources/templates/list':
+        return { resourceTemplates: await this.#catalog.list('resourceTemplates') };
+      case 'prompts/list':
+        return { prompts: await this.#catalog.list('prompts') };
+      case 'tools/call': {
+        const name = stringParam(params, 'name');
+        const server = await this.#pick('tools', 'name', name, params?.server, 'tool');
+        const { server: _server, ...forwarded } = params ?? {};
+        return this.#forward(ctx, server, method, forwarded);
+      }
+      case 'prompts/get': {
+        const name = stringParam(params, 'name');
+        const server = await this.#pick('prompts', 'name', name, params?.server, 'prompt');
+        const { server: _server, ...forwarded } = params ?? {};
+        return this.#forward(ctx, server, method, forwarded);
+      }
+      case 'resources/read': {
+        const uri = stringParam(params, 'uri');
+        return this.#forward(ctx, await this.#serverForResource(uri), method, params);
+      }
+      case 'completion/complete':
+        return this.#forward(ctx, await this.#serverForCompletion(params), method, params);
+      default:
+        throw new JsonRpcError(RpcErrorCode.METHOD_NOT_FOUND, `Method not found: ${method}`);
+    }
+  }
+
+  #forward(
+    ctx: RequestContext,
+    server: string,
+    method: string,
+    params: Params | undefined,
+  ): Promise<unknown> {
+    return this.#hub.forward({
+      session: ctx.session,
+      server,
+      method,
+      params,
+      clientId: ctx.id,
+      relatedTo: ctx.relatedTo,
+    });
+  }
+
+  /** Chooses the server for a named tool or prompt: the explicit `server` param, else the only offerer. */
+  async #pick(
+    kind: CatalogKind,
+    key: string,
+    value: string,
+    explicit: unknown,
+    noun: string,
+  ): Promise<string> {
+    if (explicit !== undefined) {
+      if (typeof explicit !== 'string' || !this.#servers.includes(explicit)) {
+        throw invalidParams(
+          `Unknown server ${JSON.stringify(explicit)}. Servers: ${this.#servers.join(', ')}`,
+        );
+      }
+      return explicit;
+    }
+    const offering = await this.#catalog.serversOffering(kind, key, value);
+    if (offering.length === 1) return offering[0]!;
+    if (offering.length === 0) throw invalidParams(`Unknown ${noun}: ${value}`, { [noun]: value });
+    throw invalidParams(
+      `The ${noun} "${value}" is offered by several servers (${offering.join(', ')}); name one in params.server.`,
+      { [noun]: value, candidates: offering },
+    );
+  }
+
+  async #serverForResource(uri: string): Promise<string> {
+    const listed = await this.#catalog.serversOffering('resources', 'uri', uri);
+    if (listed.length >= 1) return listed[0]!;
+    const templated = await this.#catalog.serversMatchingTemplate(uri);
+    if (templated.length === 1) return templated[0]!;
+    if (templated.length > 1) {
+      throw invalidParams(
+        `Resource "${uri}" matches templates of several servers (${templated.join(', ')}).`,
+        {
+          uri,
+          candidates: templated,
+        },
+      );
+    }
+    throw new JsonRpcError(RpcErrorCode.RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
+  }
+
+  async #serverForCompletion(params: Params | undefined): Promise<string> {
+    const ref = isObject(params?.ref) ? params.ref : undefined;
+    if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
+      return this.#pick('prompts', 'name', ref.name, params?.server, 'prompt');
+    }
+    if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
+      const servers = await this.#catalog.serversOffering('resourceTemplates', 'uriTemplate', ref.uri);
+      if (servers.length >= 1) return servers[0]!;
+      return this.#serverForResource(ref.uri);
+    }
+    throw invalidParams('params.ref must be {type: "ref/prompt", name} or {type: "ref/resource", uri}');
+  }
+
+  #requireCapability(server: string, capability: string, feature: string): void {
+    const caps = this.#hub.clientOf(server).serverCapabilities[capability];
+    if (!isObject(caps) || !caps[feature]) {
+      throw new JsonRpcError(
+        RpcErrorCode.METHOD_NOT_FOUND,
+        `Server "${server}" does not support ${capability}/${feature}.`,
+      );
+    }
+  }
+
+  #serversOf(session: ClientSession): string[] {
+    return session.target ? [session.target] : [...this.#servers];
+  }
+}

@@ -1,0 +1,165 @@
+import { Packr } from 'msgpackr';
+
+/**
+ * Every message that crosses a worker's data port, in one place. Each frame is one msgpackr-encoded
+ * buffer whose first field `k` is a numeric kind; `FRAME_VERSION` is checked in the startup handshake so
+ * a main thread and a worker built from different sources refuse to talk.
+ *
+ * Vocabulary: an *outlet* is something in a worker that a message for a client can be written to: an
+ * open SSE stream or an HTTP request still waiting for its answer. Outlet ids are numbers unique within
+ * one worker (shard); the main thread addresses an outlet as (shard, outlet).
+ */
+export const FRAME_VERSION = 1;
+
+export const FrameKind = {
+  // worker -> main
+  OPEN_SESSION: 1,
+  CLIENT_MESSAGE: 2,
+  OUTLET_CLOSED: 3,
+  CLOSE_SESSION: 4,
+  OPEN_STREAM: 5,
+  STATUS_QUERY: 6,
+  // main -> worker
+  DELIVER: 20,
+  REPLY: 21,
+  CLOSE_OUTLET: 22,
+  SERVER_STATUS: 23,
+} as const;
+
+export type Transport = 'sse' | 'streamable';
+
+/** A client opened a session (legacy: GET /sse; Streamable HTTP: POST initialize). */
+export interface OpenSessionFrame {
+  k: typeof FrameKind.OPEN_SESSION;
+  sid: string;
+  transport: Transport;
+  /** '' for the aggregated endpoint, otherwise the server name of /servers/{name}/... */
+  target: string;
+  /** Legacy: the session's SSE stream. */
+  outlet?: number;
+}
+
+/**
+ * One JSON-RPC message from a client. `outlet` is where the HTTP answer goes: a legacy POST (which gets
+ * 202/404 and whose JSON-RPC answer travels on the session stream), a POST without session (answered in
+ * the body), or a Streamable HTTP POST (answered as JSON or as an SSE stream).
+ */
+export interface ClientMessageFrame {
+  k: typeof FrameKind.CLIENT_MESSAGE;
+  /** '' when the client sent no session id. */
+  sid: string;
+  transport: Transport;
+  target: string;
+  outlet: number;
+  /** Legacy POST with a session: answer the HTTP request with 202 and send the JSON-RPC reply on the stream. */
+  viaStream: boolean;
+  /** The outlet may become an SSE stream (the client accepts text/event-stream). */
+  sseOk: boolean;
+  /** The MCP-Protocol-Version header, when present. */
+  version?: string;
+  msg: Record<string, unknown>;
+}
+
+/** The client went away from an outlet (stream closed, request aborted). */
+export interface OutletClosedFrame {
+  k: typeof FrameKind.OUTLET_CLOSED;
+  outlet: number;
+}
+
+/** The session ended from the client side (DELETE, or the legacy stream closed). */
+export interface CloseSessionFrame {
+  k: typeof FrameKind.CLOSE_SESSION;
+  sid: string;
+  /** For DELETE: answer this outlet with 200/404. */
+  outlet?: number;
+}
+
+/** Streamable HTTP GET: a server-to-client stream for a session, possibly resuming after an event id. */
+export interface OpenStreamFrame {
+  k: typeof FrameKind.OPEN_STREAM;
+  sid: string;
+  target: string;
+  outlet: number;
+  lastEventId?: string;
+}
+
+/** GET /health or /status: the main thread answers the outlet with a REPLY. */
+export interface StatusQueryFrame {
+  k: typeof FrameKind.STATUS_QUERY;
+  outlet: number;
+  what: 'health' | 'status';
+}
+
+/** A JSON-RPC message for a client, to be written to an outlet. */
+export interface DeliverFrame {
+  k: typeof FrameKind.DELIVER;
+  outlet: number;
+  msg: Record<string, unknown>;
+  /** SSE event id, when the stream is resumable. */
+  eventId?: string;
+  /** The reply that completes this outlet: end the HTTP response after it. */
+  final?: boolean;
+  /** Streamable HTTP: header to add when the outlet's response starts (the new session id). */
+  sessionId?: string;
+}
+
+/** A plain HTTP answer for a waiting request outlet. */
+export interface ReplyFrame {
+  k: typeof FrameKind.REPLY;
+  outlet: number;
+  status: number;
+  /** JSON body (serialised by the worker); absent means an empty body. */
+  body?: Record<string, unknown>;
+  /** Streamable HTTP: the Mcp-Session-Id header to set. */
+  sessionId?: string;
+}
+
+/** End an outlet from the server side (session expired or closed, worker draining). */
+export interface CloseOutletFrame {
+  k: typeof FrameKind.CLOSE_OUTLET;
+  outlet: number;
+  reason: string;
+}
+
+/** A server changed state: legacy SSE streams get a `server-status` event. */
+export interface ServerStatusFrame {
+  k: typeof FrameKind.SERVER_STATUS;
+  status: Record<string, unknown>;
+}
+
+export type WorkerToMainFrame =
+  | OpenSessionFrame
+  | ClientMessageFrame
+  | OutletClosedFrame
+  | CloseSessionFrame
+  | OpenStreamFrame
+  | StatusQueryFrame;
+
+export type MainToWorkerFrame = DeliverFrame | ReplyFrame | CloseOutletFrame | ServerStatusFrame;
+
+// Plain maps, no records or structured extensions: frames are short-lived and shapes vary per message.
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/**
+ * Encodes a frame into a buffer that owns exactly its bytes. msgpackr returns views into a shared 8 KiB
+ * scratch buffer, and posting such a view would clone the whole scratch buffer; the copy here is exact
+ * and its ArrayBuffer can be transferred (see `postFrame`).
+ */
+export function encodeFrame(frame: WorkerToMainFrame | MainToWorkerFrame): Uint8Array {
+  return new Uint8Array(packr.pack(frame));
+}
+
+/** Minimal port shape, so both worker_threads MessagePorts and test doubles fit. */
+export interface FramePort {
+  postMessage(value: unknown, transferList?: readonly ArrayBuffer[]): void;
+}
+
+/** Posts one frame, transferring its buffer instead of copying it. */
+export function postFrame(port: FramePort, frame: WorkerToMainFrame | MainToWorkerFrame): void {
+  const bytes = encodeFrame(frame);
+  port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+}
+
+export function decodeFrame<T extends WorkerToMainFrame | MainToWorkerFrame>(bytes: Uint8Array): T {
+  return packr.unpack(bytes) as T;
+}

@@ -1,0 +1,30 @@
+import type { LogLevel } from './logger.js';
+
+/** Everything a worker needs to serve, handed over in its startup task. Plain data (it is cloned). */
+export interface WorkerOptions {
+  shard: number;
+  host: string;
+  port: number;
+  frameVersion: number;
+  /** SHA-256 of the bearer token; the token itself never leaves the main thread. */
+  tokenDigest: Uint8Array | undefined;
+  allowedOrigins: string[];
+  loopbackOnly: boolean;
+  /** Servers reachable over HTTP (allowedServers, or every enabled server). */
+  servers: string[];
+  maxBodyBytes: number;
+  sseBufferBytes: number;
+  keepAliveMs: number;
+  logLevel: LogLevel;
+}
+
+/** Per-worker numbers for /status and the control plane. */
+export interface WorkerStats {
+  shard: number;
+  threadId: number;
+  streams: number;
+  pendingRequests: number;
+  bufferedBytes: number;
+  slowClientsDropped: number;
+  requests: number;
+}

@@ -1,0 +1,141 @@
+import { RpcErrorCode } from '../shared/json-rpc.js';
+import type { WorkerOptions } from '../shared/worker-options.js';
+import type { HttpExchange } from './http-exchange.js';
+import {
+  CORS_ALLOW_HEADERS,
+  CORS_ALLOW_METHODS,
+  checkBearer,
+  checkOriginAndHost,
+  isAllowedOrigin,
+} from './http-guard.js';
+
+const MAX_PREFLIGHT_AGE_S = '86400';
+
+/**
+ * The checks every request passes, in this order: Origin/Host (403), then the bearer token (401). Both
+ * come before any session lookup, so a refused request learns nothing about which sessions exist.
+ * Returns false when it has already answered the request.
+ */
+export function admit(exchange: HttpExchange, options: WorkerOptions, digest: Buffer | undefined): boolean {
+  const { info } = exchange;
+  const policy = { allowedOrigins: options.allowedOrigins, loopbackOnly: options.loopbackOnly };
+  if (!checkOriginAndHost(info.origin, info.host, policy)) {
+    // Never echo a refused origin back in CORS headers.
+    exchange.info.origin = '';
+    exchange.sendRpcError(403, RpcErrorCode.INVALID_REQUEST, 'Forbidden: Origin or Host not allowed');
+    return false;
+  }
+  const auth = checkBearer(info.authorization, digest);
+  if (auth === 'missing') {
+    exchange.sendRpcError(401, RpcErrorCode.INVALID_REQUEST, 'Unauthorized: a bearer token is required', [
+      ['WWW-Authenticate', 'Bearer realm="mcp-runner"'],
+    ]);
+    return false;
+  }
+  if (auth === 'invalid') {
+    exchange.sendRpcError(401, RpcErrorCode.INVALID_REQUEST, 'Unauthorized: invalid bearer token', [
+      ['WWW-Authenticate', 'Bearer realm="mcp-runner", error="invalid_token"'],
+    ]);
+    return false;
+  }
+  return true;
+}
+
+/** CORS preflight: answered without auth (browsers never send credentials on it), Origin still checked. */
+export function answerPreflight(exchange: HttpExchange, options: WorkerOptions): void {
+  const policy = { allowedOrigins: options.allowedOrigins, loopbackOnly: options.loopbackOnly };
+  if (exchange.info.origin && !isAllowedOrigin(exchange.info.origin, policy)) {
+    exchange.info.origin = '';
+    exchange.send(403, '');
+    return;
+  }
+  exchange.send(204, '', undefined, [
+    ['Access-Control-Allow-Methods', CORS_ALLOW_METHODS],
+    ['Access-Control-Allow-Headers', CORS_ALLOW_HEADERS],
+    ['Access-Control-Max-Age', MAX_PREFLIGHT_AGE_S],
+  ]);
+}
+
+/** Media type of a Content-Type header without parameters, lower-cased. */
+export function mediaType(contentType: string): string {
+  return contentType.split(';', 1)[0]!.trim().toLowerCase();
+}
+
+export type ParsedBody =
+  | { ok: true; message: Record<string, unknown> }
+  | { ok: false; status: number; code: number; error: string };
+
+/**
+ * Parses and shape-checks one JSON-RPC message. Batches are refused: the transports served here either
+ * predate them or removed them (2025-06-18), and a batch would let one POST fan out unboundedly.
+ */
+export function parseJsonRpc(body: Buffer): ParsedBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    return {
+      ok: false,
+      status: 400,
+      code: RpcErrorCode.PARSE_ERROR,
+      error: `Parse error: ${(error as Error).message}`,
+    };
+  }
+  if (Array.isArray(value)) {
+    return {
+      ok: false,
+      status: 400,
+      code: RpcErrorCode.INVALID_REQUEST,
+      error: 'Invalid Request: JSON-RPC batches are not supported; send one message per POST',
+    };
+  }
+  if (typeof value !== 'object' || value === null) {
+    return {
+      ok: false,
+      status: 400,
+      code: RpcErrorCode.INVALID_REQUEST,
+      error: 'Invalid Request: the body must be a JSON-RPC message object',
+    };
+  }
+  const msg = value as Record<string, unknown>;
+  if (msg.jsonrpc !== '2.0') {
+    return {
+      ok: false,
+      status: 400,
+      code: RpcErrorCode.INVALID_REQUEST,
+      error: 'Invalid Request: "jsonrpc" must be "2.0"',
+    };
+  }
+  const hasId = 'id' in msg;
+  const validId = typeof msg.id === 'string' || (typeof msg.id === 'number' && Number.isFinite(msg.id));
+  if (typeof msg.method === 'string') {
+    if (hasId && !validId) {
+      return {
+        ok: false,
+        status: 400,
+        code: RpcErrorCode.INVALID_REQUEST,
+        error: 'Invalid Request: "id" must be a string or a number',
+      };
+    }
+    if (
+      'params' in msg &&
+      (typeof msg.params !== 'object' || msg.params === null || Array.isArray(msg.params))
+    ) {
+      return {
+        ok: false,
+        status: 400,
+        code: RpcErrorCode.INVALID_REQUEST,
+        error: 'Invalid Request: "params" must be an object',
+      };
+    }
+    return { ok: true, message: msg };
+  }
+  if (msg.method === undefined && hasId && ('result' in msg || 'error' in msg))
+    return { ok: true, message: msg };
+  return {
+    ok: false,
+    status: 400,
+    code: RpcErrorCode.INVALID_REQUEST,
+    error: 'Invalid Request: not a JSON-RPC request, notification or response',
+  };
+}

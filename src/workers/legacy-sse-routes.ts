@@ -1,0 +1,96 @@
+import { FrameKind } from '../shared/frames.js';
+import { RpcErrorCode } from '../shared/json-rpc.js';
+import { mediaType, parseJsonRpc } from './access-control.js';
+import { readBody } from './body-reader.js';
+import type { HttpExchange } from './http-exchange.js';
+import { RequestOutlet } from './request-outlet.js';
+import { SseStream } from './sse-stream.js';
+import { StreamOutlet } from './stream-outlet.js';
+import type { WorkerShard } from './worker-shard.js';
+
+/**
+ * The legacy HTTP+SSE transport (protocol 2024-11-05): `GET <base>/sse` opens the session's event
+ * stream, whose first event names the URL to POST messages to; `POST <base>/messages?sessionId=...`
+ * answers 202 and the JSON-RPC reply arrives on the stream. `base` is '' for the aggregated endpoint and
+ * `/servers/{name}` for one server.
+ */
+
+/** GET /sse: a new session and its stream. */
+export function openLegacyStream(
+  shard: WorkerShard,
+  exchange: HttpExchange,
+  target: string,
+  messagesPath: string,
+): void {
+  if (shard.draining) {
+    exchange.sendRpcError(503, RpcErrorCode.CONNECTION_CLOSED, 'The gateway is shutting down');
+    return;
+  }
+  const sid = shard.newSessionId();
+  let outletId = 0;
+  const stream = new SseStream(exchange, {
+    maxBufferedBytes: shard.options.sseBufferBytes,
+    onClose: (reason) => {
+      if (reason === 'slow') shard.slowClientDropped(sid, shard.options.sseBufferBytes);
+      shard.removeOutlet(outletId, false);
+      // The legacy session lives exactly as long as its stream.
+      if (reason !== 'server') shard.send({ k: FrameKind.CLOSE_SESSION, sid });
+    },
+  });
+  outletId = shard.addOutlet(new StreamOutlet(stream, target, true));
+  shard.send({ k: FrameKind.OPEN_SESSION, sid, transport: 'sse', target, outlet: outletId });
+  // A path-absolute URI: the SDK client resolves it against the stream URL and insists on same origin.
+  stream.event('endpoint', `${messagesPath}?sessionId=${encodeURIComponent(sid)}`);
+}
+
+/** POST /sse/messages: one JSON-RPC message from a client. */
+export async function postLegacyMessage(
+  shard: WorkerShard,
+  exchange: HttpExchange,
+  target: string,
+): Promise<void> {
+  const { info } = exchange;
+  if (mediaType(info.contentType) !== 'application/json') {
+    exchange.sendRpcError(
+      415,
+      RpcErrorCode.INVALID_REQUEST,
+      'Unsupported Media Type: Content-Type must be application/json',
+    );
+    return;
+  }
+  const sid = info.query.get('sessionId') ?? '';
+  const body = await readBody(exchange, shard.options.maxBodyBytes);
+  if (!body.ok) {
+    if (body.reason === 'too-large') {
+      exchange.sendRpcError(
+        413,
+        RpcErrorCode.INVALID_REQUEST,
+        `Content Too Large: the limit is ${shard.options.maxBodyBytes} bytes`,
+      );
+    }
+    return;
+  }
+  const parsed = parseJsonRpc(body.body);
+  if (!parsed.ok) {
+    exchange.sendRpcError(parsed.status, parsed.code, parsed.error);
+    return;
+  }
+  let outletId = 0;
+  const outlet = new RequestOutlet(exchange, {
+    sseOk: false,
+    maxBufferedBytes: shard.options.sseBufferBytes,
+    onClose: () => shard.removeOutlet(outletId, true),
+  });
+  outletId = shard.addOutlet(outlet);
+  shard.countRequest();
+  shard.send({
+    k: FrameKind.CLIENT_MESSAGE,
+    sid,
+    transport: 'sse',
+    target,
+    outlet: outletId,
+    viaStream: sid !== '',
+    sseOk: false,
+    msg: parsed.message,
+  });
+}

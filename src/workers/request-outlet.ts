@@ -1,0 +1,81 @@
+import type { DeliverFrame, ReplyFrame } from '../shared/frames.js';
+import type { HttpExchange } from './http-exchange.js';
+import type { Outlet } from './outlet.js';
+import { SseStream } from './sse-stream.js';
+
+export interface RequestOutletOptions {
+  /** The client accepts text/event-stream, so messages before the result can be streamed. */
+  sseOk: boolean;
+  maxBufferedBytes: number;
+  onClose: () => void;
+}
+
+/**
+ * An HTTP POST waiting for the main thread's answer. It ends in one of three ways: a plain reply (202,
+ * 404, ...), a single JSON-RPC response as `application/json`, or, when notifications or requests come
+ * before the response and the client accepts it, an SSE stream that ends after the response.
+ */
+export class RequestOutlet implements Outlet {
+  readonly kind = 'request';
+  readonly #exchange: HttpExchange;
+  readonly #options: RequestOutletOptions;
+  #stream: SseStream | undefined;
+  #closed = false;
+
+  constructor(exchange: HttpExchange, options: RequestOutletOptions) {
+    this.#exchange = exchange;
+    this.#options = options;
+    exchange.onAbort(() => this.#finish());
+  }
+
+  get bufferedBytes(): number {
+    return this.#stream?.bufferedBytes ?? 0;
+  }
+
+  reply(frame: ReplyFrame): void {
+    if (this.#closed) return;
+    if (this.#stream) {
+      this.#stream.end();
+      return;
+    }
+    const headers: Array<[string, string]> = frame.sessionId ? [['Mcp-Session-Id', frame.sessionId]] : [];
+    if (frame.body === undefined) this.#exchange.send(frame.status, '', undefined, headers);
+    else this.#exchange.sendJson(frame.status, frame.body, headers);
+    this.#finish();
+  }
+
+  deliver(frame: DeliverFrame): void {
+    if (this.#closed) return;
+    const data = JSON.stringify(frame.msg);
+    if (!this.#stream && frame.final) {
+      const headers: Array<[string, string]> = frame.sessionId ? [['Mcp-Session-Id', frame.sessionId]] : [];
+      this.#exchange.send(200, data, 'application/json', headers);
+      this.#finish();
+      return;
+    }
+    if (!this.#stream) {
+      if (!this.#options.sseOk) return; // the main thread only sends these when sseOk; be safe anyway
+      const headers: Array<[string, string]> = frame.sessionId ? [['Mcp-Session-Id', frame.sessionId]] : [];
+      this.#stream = new SseStream(
+        this.#exchange,
+        { maxBufferedBytes: this.#options.maxBufferedBytes, onClose: () => this.#finish() },
+        headers,
+      );
+    }
+    this.#stream.event('message', data, frame.eventId);
+    if (frame.final) this.#stream.end();
+  }
+
+  close(reason: string): void {
+    if (this.#closed) return;
+    if (this.#stream) this.#stream.end();
+    else this.#exchange.sendJson(503, { jsonrpc: '2.0', error: { code: -32000, message: reason }, id: null });
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#options.onClose();
+  }
+}

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
+import {
+  decodeFrame,
+  FrameKind,
+  type MainToWorkerFrame,
+  postFrame,
+  type WorkerToMainFrame,
+} from '../shared/frames.js';
+import type { Logger } from '../shared/logger.js';
+import { shortId } from '../shared/logger.js';
+import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
+import type { Outlet } from './outlet.js';
+import { StreamOutlet } from './stream-outlet.js';
+
+/**
+ * This worker's state: its outlets by number, its link to the main thread, and counters. Session ids are
+ * made here: 144 random bits, prefixed by the shard number so the main thread can tell which worker
+ * holds a legacy session's stream.
+ */
+export class WorkerShard {
+  readonly options: WorkerOptions;
+  readonly logger: Logger;
+  readonly #port: MessagePort;
+  readonly #outlets = new Map<number, Outlet>();
+  #nextOutlet = 1;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #slowDropped = 0;
+  #requests = 0;
+  draining = false;
+
+  constructor(options: WorkerOptions, port: MessagePort, logger: Logger) {
+    this.options = options;
+    this.logger = logger;
+    this.#port = port;
+    port.on('message', (bytes: Uint8Array) => this.#onFrame(decodeFrame<MainToWorkerFrame>(bytes)));
+    this.#keepAlive = setInterval(() => this.#sendKeepAlives(), options.keepAliveMs);
+  }
+
+  newSessionId(): string {
+    return `${this.options.shard.toString(36)}-${randomBytes(18).toString('base64url')}`;
+  }
+
+  addOutlet(outlet: Outlet): number {
+    const id = this.#nextOutlet++;
+    this.#outlets.set(id, outlet);
+    return id;
+  }
+
+  /** Forgets an outlet; `tellMain` when the client side ended it, so main stops addressing it. */
+  removeOutlet(id: number, tellMain: boolean): void {
+    if (!this.#outlets.delete(id)) return;
+    if (tellMain) this.send({ k: FrameKind.OUTLET_CLOSED, outlet: id });
+  }
+
+  countRequest(): void {
+    this.#requests += 1;
+  }
+
+  slowClientDropped(sessionId: string, bufferedLimit: number): void {
+    this.#slowDropped += 1;
+    this.logger.warn(
+      { session: shortId(sessionId), limitBytes: bufferedLimit },
+      'SSE client read too slowly; disconnected (sseBufferBytes exceeded)',
+    );
+  }
+
+  send(frame: WorkerToMainFrame): void {
+    postFrame(this.#port, frame);
+  }
+
+  /** A server changed state: every legacy stream that can see that server gets a server-status event. */
+  broadcastStatus(status: Record<string, unknown>): void {
+    const data = JSON.stringify(status);
+    for (const outlet of this.#outlets.values()) {
+      if (
+        outlet instanceof StreamOutlet &&
+        outlet.legacy &&
+        (outlet.target === '' || outlet.target === status.name)
+      ) {
+        outlet.stream.event('server-status', data);
+      }
+    }
+  }
+
+  stats(): WorkerStats {
+    let streams = 0;
+    let pending = 0;
+    let buffered = 0;
+    for (const outlet of this.#outlets.values()) {
+      if (outlet.kind === 'stream') streams += 1;
+      else pending += 1;
+      buffered += outlet.bufferedBytes;
+    }
+    return {
+      shard: this.options.shard,
+      threadId,
+      streams,
+      pendingRequests: pending,
+      bufferedBytes: buffered,
+      slowClientsDropped: this.#slowDropped,
+      requests: this.#requests,
+    };
+  }
+
+  /** Ends every open stream and waiting request (shutdown). */
+  closeAllOutlets(reason: string): void {
+    for (const [id, outlet] of [...this.#outlets]) {
+      this.#outlets.delete(id);
+      outlet.close(reason);
+    }
+  }
+
+  stop(): void {
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
+    // The data port stays open until the main thread closes it, for the same reason as the control port.
+    this.#port.removeAllListeners('message');
+  }
+
+  #sendKeepAlives(): void {
+    for (const outlet of this.#outlets.values()) {
+      if (outlet instanceof StreamOutlet) outlet.stream.comment('keepalive');
+    }
+  }
+
+  #onFrame(frame: MainToWorkerFrame): void {
+    switch (frame.k) {
+      case FrameKind.DELIVER: {
+        const outlet = this.#outlets.get(frame.outlet);
+        if (!outlet) return;
+        outlet.deliver(frame);
+        if (frame.final) this.#outlets.delete(frame.outlet);
+        return;
+      }
+      case FrameKind.REPLY: {
+        const outlet = this.#outlets.get(frame.outlet);
+        if (!outlet) return;
+        this.#outlets.delete(frame.outlet);
+        outlet.reply(frame);
+        return;
+      }
+      case FrameKind.CLOSE_OUTLET: {
+        const outlet = this.#outlets.get(frame.outlet);
+        if (!outlet) return;
+        this.#outlets.delete(frame.outlet);
+        outlet.close(frame.reason);
+        return;
+      }
+      case FrameKind.SERVER_STATUS:
+        this.broadcastStatus(frame.status);
+        return;
+    }
+  }
+}

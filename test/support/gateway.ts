@@ -1,0 +1,74 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { McpRunner } from '../../src/index.js';
+import type { Gateway } from '../../src/main/gateway/gateway.js';
+import { testLogger } from './quiet-logger.js';
+
+export interface TestGateway {
+  runner: McpRunner;
+  gateway: Gateway;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts servers and the gateway on a free port of 127.0.0.1 (2 workers unless told otherwise). */
+export async function startTestGateway(
+  mcpServers: Record<string, Record<string, unknown>>,
+  sseProxy: Record<string, unknown> = {},
+): Promise<TestGateway> {
+  const runner = new McpRunner({ mcpServers, sseProxy: { port: 0, workers: 2, ...sseProxy } } as never, {
+    logger: testLogger(),
+    logLevel: 'silent',
+  });
+  const { gateway, failed } = await runner.startAllWithProxy();
+  if (failed.length > 0) {
+    await runner.close();
+    throw new Error(`servers failed: ${failed.map((f) => `${f.name}: ${f.error.message}`).join('; ')}`);
+  }
+  return { runner, gateway, url: gateway.url, stop: () => runner.close() };
+}
+
+/** An official SDK client on the legacy SSE transport, with a count of every message it received. */
+export async function connectSse(
+  url: string,
+  options: { headers?: Record<string, string>; capabilities?: Record<string, unknown> } = {},
+): Promise<{ client: Client; transport: SSEClientTransport; received: () => number }> {
+  // requestInit headers go on both the GET stream and the POSTs (the SDK's common headers).
+  const transport = new SSEClientTransport(
+    new URL(url),
+    options.headers ? { requestInit: { headers: options.headers } } : undefined,
+  );
+  const client = new Client(
+    { name: 'test-client', version: '1.0.0' },
+    { capabilities: options.capabilities ?? {} },
+  );
+  await client.connect(transport);
+  let count = 0;
+  const original = transport.onmessage;
+  transport.onmessage = (message) => {
+    count += 1;
+    original?.(message);
+  };
+  return { client, transport, received: () => count };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: json as Record<string, any> | undefined,
+  };
+}
