@@ -17,3 +17,17 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000, everyMs = 
   }
   return check();
 }
+
+/** Like waitFor, for checks that need to ask over the network. */
+export async function waitForAsync(
+  check: () => Promise<boolean>,
+  timeoutMs = 5000,
+  everyMs = 50,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return check();
+}

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { connectSse, postJson, startTestGateway } from './support/gateway.js';
+import { fixturePath, repoRoot } from './support/paths.js';
+import { isAlive, waitFor, waitForAsync } from './support/processes.js';
+
+const node = process.execPath;
+
+async function status(url: string): Promise<Record<string, any>> {
+  return (await (await fetch(`${url}/status`)).json()) as Record<string, any>;
+}
+
+/** The shard a legacy session lives on, from the session id in the SDK transport's endpoint URL. */
+function shardOf(transport: unknown): string {
+  const endpoint = (transport as { _endpoint?: URL })._endpoint;
+  return endpoint?.searchParams.get('sessionId')?.split('-')[0] ?? '?';
+}
+
+describe('gateway faults', () => {
+  test('a client that stops reading is cut off at sseBufferBytes; 20 others finish untouched', async () => {
+    const gw = await startTestGateway(
+      { echo: { command: node, args: [fixturePath('echo-server')] } },
+      { sseBufferBytes: 64 * 1024 },
+    );
+    const socket = createConnection({ host: '127.0.0.1', port: gw.gateway.port });
+    try {
+      socket.write(
+        `GET /sse HTTP/1.1\r\nHost: 127.0.0.1:${gw.gateway.port}\r\nAccept: text/event-stream\r\n\r\n`,
+      );
+      const first = await new Promise<string>((resolve) => {
+        let text = '';
+        const onData = (chunk: Buffer) => {
+          text += chunk.toString();
+          if (/sessionId=\S+/.test(text)) {
+            socket.off('data', onData);
+            resolve(text);
+          }
+        };
+        socket.on('data', onData);
+      });
+      socket.pause(); // from here on this client reads nothing
+      const sid = /sessionId=(\S+)/.exec(first)![1]!;
+      const sessionsBefore = (await status(gw.url)).sessions as number;
+
+      const big = 'x'.repeat(256 * 1024);
+      const flood = (async () => {
+        for (let i = 0; i < 80; i++) {
+          const post = await postJson(`${gw.url}/sse/messages?sessionId=${sid}`, {
+            jsonrpc: '2.0',
+            id: i,
+            method: 'tools/call',
+            params: { name: 'echo', arguments: { text: big } },
+          });
+          if (post.status === 404) return i; // the session was cut off
+        }
+        return 80;
+      })();
+      const others = await Promise.all(Array.from({ length: 20 }, () => connectSse(`${gw.url}/sse`)));
+      await Promise.all(
+        others.map(async ({ client }, s) => {
+          for (let c = 0; c < 20; c++) {
+            const result = await client.callTool({ name: 'echo', arguments: { text: `${s}:${c}` } });
+            assert.deepEqual(result.content, [{ type: 'text', text: `${s}:${c}` }]);
+          }
+        }),
+      );
+      for (const { received } of others) assert.equal(received(), 20);
+      await flood;
+      assert.ok(
+        await waitForAsync(async () => {
+          const workers = (await status(gw.url)).workers as Array<{ slowClientsDropped: number }>;
+          return workers.reduce((n, w) => n + w.slowClientsDropped, 0) >= 1;
+        }),
+        'the slow client was dropped',
+      );
+      const after = await status(gw.url);
+      assert.equal(after.sessions, sessionsBefore - 1 + 20, 'the slow session is gone, the 20 remain');
+      const buffered = (after.workers as Array<{ bufferedBytes: number }>).reduce(
+        (n, w) => n + w.bufferedBytes,
+        0,
+      );
+      assert.ok(buffered < 64 * 1024 * 2, `no buffer left behind (${buffered} bytes)`);
+      await Promise.all(others.map(({ client }) => client.close()));
+    } finally {
+      socket.destroy();
+      await gw.stop();
+    }
+  });
+
+  test('a worker that throws is replaced; sessions on the other worker carry on; new sessions work', async () => {
+    const gw = await startTestGateway({ echo: { command: node, args: [fixturePath('echo-server')] } });
+    try {
+      const sessions = await Promise.all(Array.from({ length: 16 }, () => connectSse(`${gw.url}/sse`)));
+      const onShard1 = sessions.filter(({ transport }) => shardOf(transport) === '1');
+      await gw.gateway.crashWorkerForTest(0);
+      assert.ok(await waitFor(() => gw.gateway.workerRestarts === 1, 5000), 'worker replaced');
+      assert.ok(
+        await waitForAsync(async () => (await fetch(`${gw.url}/health`)).status === 200),
+        'health back to ok with both workers',
+      );
+      for (const { client } of onShard1) {
+        const result = await client.callTool({ name: 'echo', arguments: { text: 'still here' } });
+        assert.deepEqual(result.content, [{ type: 'text', text: 'still here' }]);
+      }
+      const fresh = await Promise.all(Array.from({ length: 10 }, () => connectSse(`${gw.url}/sse`)));
+      for (const { client } of fresh) {
+        const result = await client.callTool({ name: 'echo', arguments: { text: 'new' } });
+        assert.deepEqual(result.content, [{ type: 'text', text: 'new' }]);
+      }
+      const shards = new Set(fresh.map(({ transport }) => shardOf(transport)));
+      assert.ok(shards.has('0'), 'the replacement worker serves new sessions');
+      await Promise.all([...sessions, ...fresh].map(({ client }) => client.close().catch(() => {})));
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  test('SIGTERM under load: the CLI stops accepting, ends calls, stops children and exits 0', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'mcpr-'));
+    const configPath = join(dir, 'config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        mcpServers: {
+          echo: { command: node, args: [fixturePath('echo-server')] },
+          slow: { command: node, args: [fixturePath('slow-server'), '--delay-ms', '2000'] },
+        },
+        sseProxy: { port, workers: 2 },
+      }),
+    );
+    const cli = spawn(
+      node,
+      [join(repoRoot, 'dist/src/main/cli.js'), '--config', configPath, '--log-level', 'warn'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    cli.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    cli.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    try {
+      assert.ok(await waitFor(() => stdout.includes('RESTARTS'), 10_000), `CLI started: ${stdout}${stderr}`);
+      const url = `http://127.0.0.1:${port}`;
+      const pids = ((await status(url)).servers as Array<{ pid: number }>).map((s) => s.pid);
+      assert.equal(pids.length, 2);
+      const clients = await Promise.all(Array.from({ length: 20 }, () => connectSse(`${url}/sse`)));
+      let completed = 0;
+      let failedCalls = 0;
+      const load = clients.map(async ({ client }, i) => {
+        for (let c = 0; c < 1000; c++) {
+          try {
+            if (i % 5 === 0) await client.callTool({ name: 'slow', arguments: {} });
+            else await client.callTool({ name: 'add', arguments: { a: i, b: c } });
+            completed += 1;
+          } catch {
+            failedCalls += 1;
+            return;
+          }
+        }
+      });
+      await new Promise((r) => setTimeout(r, 400));
+      cli.kill('SIGTERM');
+      const code = await exited;
+      await Promise.race([Promise.all(load), new Promise((r) => setTimeout(r, 5000))]);
+      assert.equal(code, 0, `exit code 0 (stderr: ${stderr.slice(-500)})`);
+      assert.doesNotMatch(stderr, /Assertion failed|uv_loop_close/);
+      assert.ok(
+        completed > 0,
+        `calls were served before the signal (completed ${completed}, failed ${failedCalls}, stderr ${stderr.slice(-800)})`,
+      );
+      assert.ok(failedCalls > 0, 'calls in flight at shutdown were ended, not left hanging');
+      for (const pid of pids) assert.equal(isAlive(pid), false, `backend ${pid} stopped`);
+      await Promise.all(clients.map(({ client }) => client.close().catch(() => {})));
+      const refused = await fetch(`${url}/health`).then(
+        () => 'accepted',
+        () => 'refused',
+      );
+      assert.equal(refused, 'refused');
+    } finally {
+      if (cli.exitCode === null) cli.kill('SIGKILL');
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
