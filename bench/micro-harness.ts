@@ -10,8 +10,8 @@ export interface MicroCase {
   unitsPerRun: number;
   unit: string;
   /** Runs once before timing and throws if the result is wrong: a fast wrong answer is worthless. */
-  verify(): void;
-  run(): void;
+  verify(): void | Promise<void>;
+  run(): void | Promise<void>;
 }
 
 export interface MicroResult {
@@ -28,7 +28,7 @@ export interface MicroResult {
 export async function runMicro(cases: readonly MicroCase[], timeMs = 400): Promise<MicroResult[]> {
   const results: MicroResult[] = [];
   for (const c of cases) {
-    c.verify();
+    await c.verify();
     const bench = new Bench({ time: timeMs, warmupTime: 100 });
     bench.add(c.name, c.run);
     await bench.run();

@@ -152,11 +152,15 @@ export class SessionRouter implements SessionDirectory {
     if (this.#sweeper) clearInterval(this.#sweeper);
   }
 
-  /** Closes sessions with no open stream, nothing in flight, and no activity for the idle timeout. */
+  /**
+   * Closes sessions with nothing in flight and no client message for the idle timeout, open stream or
+   * not: a client that vanished without closing its connection must not pin a session forever, and SDK
+   * clients whose legacy stream ends reconnect and get a new session on their own.
+   */
   sweepIdle(now = Date.now()): void {
     const cutoff = now - this.#options.sessionIdleTimeoutMs;
     for (const session of [...this.#sessions.values()]) {
-      if (!session.stream && session.inflight.size === 0 && session.lastActivity < cutoff) {
+      if (session.inflight.size === 0 && session.serverRequests.size === 0 && session.lastActivity < cutoff) {
         this.closeSession(session, 'idle timeout');
       }
     }
