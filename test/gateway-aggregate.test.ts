@@ -117,6 +117,30 @@ describe('gateway: startup and session lifetime', () => {
     }
   });
 
+  test('open streams get a keep-alive comment every keepAliveMs', async () => {
+    const gw = await startTestGateway(
+      { echo: { command: node, args: [fixturePath('echo-server')] } },
+      { keepAliveMs: 1000 },
+    );
+    try {
+      const stream = await openRawSse(`${gw.url}/sse`);
+      await stream.next((e) => e.event === 'endpoint');
+      await new Promise((r) => setTimeout(r, 2300));
+      assert.ok(
+        stream.comments.filter((c) => c.trim() === 'keepalive').length >= 2,
+        `got ${stream.comments.length}`,
+      );
+      assert.equal(
+        stream.events.filter((e) => e.event === 'message').length,
+        0,
+        'keep-alives are not messages',
+      );
+      stream.close();
+    } finally {
+      await gw.stop();
+    }
+  });
+
   test('an idle session expires after sessionIdleTimeoutMs and its stream is ended', async () => {
     const gw = await startTestGateway(
       { echo: { command: node, args: [fixturePath('echo-server')] } },

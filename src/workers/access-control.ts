@@ -61,6 +61,8 @@ export function mediaType(contentType: string): string {
   return contentType.split(';', 1)[0]!.trim().toLowerCase();
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export type ParsedBody =
   | { ok: true; message: Record<string, unknown> }
   | { ok: false; status: number; code: number; error: string };
@@ -70,9 +72,21 @@ export type ParsedBody =
  * predate them or removed them (2025-06-18), and a batch would let one POST fan out unboundedly.
  */
 export function parseJsonRpc(body: Buffer): ParsedBody {
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    // Decoding leniently would swap bad bytes for U+FFFD and silently change the client's ids.
+    return {
+      ok: false,
+      status: 400,
+      code: RpcErrorCode.PARSE_ERROR,
+      error: 'Parse error: the body is not valid UTF-8',
+    };
+  }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     return {
       ok: false,

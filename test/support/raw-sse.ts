@@ -5,6 +5,8 @@ export interface RawSse {
   status: number;
   headers: Headers;
   events: EventSourceMessage[];
+  /** SSE comment lines (keep-alives). */
+  comments: string[];
   /** Resolves with the first event (already received or future) that satisfies `match`. */
   next(match: (event: EventSourceMessage) => boolean, timeoutMs?: number): Promise<EventSourceMessage>;
   /** Resolves when the server ends the stream. */
@@ -19,11 +21,15 @@ export async function openRawSse(url: string, headers: Record<string, string> = 
     signal: controller.signal,
   });
   const events: EventSourceMessage[] = [];
+  const comments: string[] = [];
   const waiters: Array<{
     match: (e: EventSourceMessage) => boolean;
     resolve: (e: EventSourceMessage) => void;
   }> = [];
   const parser = createParser({
+    onComment(comment) {
+      comments.push(comment);
+    },
     onEvent(event) {
       events.push(event);
       for (const waiter of [...waiters]) {
@@ -48,6 +54,7 @@ export async function openRawSse(url: string, headers: Record<string, string> = 
     status: response.status,
     headers: response.headers,
     events,
+    comments,
     ended,
     next(match, timeoutMs = 5000) {
       const found = events.find(match);

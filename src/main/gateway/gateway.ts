@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
@@ -106,6 +106,7 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
+    await probeWorkerRuntime();
     this.#port = await choosePort(this.#config.address, this.#config.port);
     this.#supervisor.setClientOptions({ capabilities: GATEWAY_CLIENT_CAPABILITIES });
     this.#unhook.push(this.#supervisor.addClientListener((name, client) => this.#hub.attach(name, client)));
@@ -127,6 +128,8 @@ export class Gateway {
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
     });
+    // Errors outside any task (a worker failing to load) must be logged, not thrown in the main thread.
+    this.#pool.on('error', (error: unknown) => this.#logger.error({ err: error }, 'worker thread error'));
     try {
       await Promise.all(Array.from({ length: size }, (_, shard) => this.#startWorker(shard)));
     } catch (error) {
@@ -300,6 +303,24 @@ export class Gateway {
         workerRestarts: this.#workerRestarts,
       },
     };
+  }
+}
+
+/** Checks that a worker thread can load uWebSockets.js here, and says why not if it cannot. */
+async function probeWorkerRuntime(): Promise<void> {
+  const worker = new Worker(new URL('../../workers/load-probe.js', import.meta.url));
+  const outcome = await new Promise<{ ok: boolean; message?: string }>((resolve) => {
+    worker.once('message', resolve);
+    worker.once('error', (error) => resolve({ ok: false, message: error.message }));
+  });
+  await worker.terminate();
+  if (!outcome.ok) {
+    throw new GatewayError(
+      `The gateway cannot start: uWebSockets.js does not load on Node ${process.version} here ` +
+        `(${outcome.message?.split('\n').find((line) => line.includes('GLIBC')) ?? outcome.message}). ` +
+        'The library (servers, clients, CLI tools/call) works without it; for the gateway use a Node.js ' +
+        'version whose uWS binary loads on this system (Node 20 on glibc 2.36).',
+    );
   }
 }
 
