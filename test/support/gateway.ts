@@ -57,6 +57,10 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
+  }).catch((error: Error & { cause?: { code?: string; message?: string } }) => {
+    throw new Error(
+      `POST ${url} failed: ${error.message}: ${error.cause?.code ?? ''} ${error.cause?.message ?? ''}`,
+    );
   });
   const text = await response.text();
   let json: unknown;
