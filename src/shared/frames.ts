@@ -103,7 +103,10 @@ export interface DeliverFrame {
   sessionId?: string;
 }
 
-/** A plain HTTP answer for a waiting request outlet. */
+/**
+ * A plain HTTP answer for a waiting request outlet. Addressed to a legacy stream outlet it confirms that
+ * the session is registered, and the worker then sends the `endpoint` event.
+ */
 export interface ReplyFrame {
   k: typeof FrameKind.REPLY;
   outlet: number;

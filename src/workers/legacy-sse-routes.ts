@@ -37,10 +37,11 @@ export function openLegacyStream(
       if (reason !== 'server') shard.send({ k: FrameKind.CLOSE_SESSION, sid });
     },
   });
-  outletId = shard.addOutlet(new StreamOutlet(stream, target, true));
-  shard.send({ k: FrameKind.OPEN_SESSION, sid, transport: 'sse', target, outlet: outletId });
   // A path-absolute URI: the SDK client resolves it against the stream URL and insists on same origin.
-  stream.event('endpoint', `${messagesPath}?sessionId=${encodeURIComponent(sid)}`);
+  // It is written when the main thread confirms the session (see StreamOutlet.reply).
+  const endpoint = `${messagesPath}?sessionId=${encodeURIComponent(sid)}`;
+  outletId = shard.addOutlet(new StreamOutlet(stream, target, true, endpoint));
+  shard.send({ k: FrameKind.OPEN_SESSION, sid, transport: 'sse', target, outlet: outletId });
 }
 
 /** POST /sse/messages: one JSON-RPC message from a client. */

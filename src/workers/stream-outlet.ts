@@ -10,10 +10,18 @@ export class StreamOutlet implements Outlet {
   readonly target: string;
   readonly legacy: boolean;
 
-  constructor(stream: SseStream, target: string, legacy: boolean) {
+  /**
+   * Legacy streams: the `endpoint` event, held back until the main thread confirms the session exists.
+   * Sent earlier, a client's first POST could land on another worker and reach the main thread before
+   * the session did (messages from different ports are not ordered), and be refused with 404.
+   */
+  #pendingEndpoint: string | undefined;
+
+  constructor(stream: SseStream, target: string, legacy: boolean, pendingEndpoint?: string) {
     this.stream = stream;
     this.target = target;
     this.legacy = legacy;
+    this.#pendingEndpoint = pendingEndpoint;
   }
 
   get bufferedBytes(): number {
@@ -25,8 +33,11 @@ export class StreamOutlet implements Outlet {
     if (frame.final) this.stream.end();
   }
 
+  /** The main thread's confirmation that the session is registered: now the client may POST. */
   reply(): void {
-    // Streams are not request outlets; a reply addressed here has nowhere to go.
+    if (this.#pendingEndpoint === undefined) return;
+    this.stream.event('endpoint', this.#pendingEndpoint);
+    this.#pendingEndpoint = undefined;
   }
 
   close(): void {

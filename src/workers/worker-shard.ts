@@ -137,7 +137,8 @@ export class WorkerShard {
       case FrameKind.REPLY: {
         const outlet = this.#outlets.get(frame.outlet);
         if (!outlet) return;
-        this.#outlets.delete(frame.outlet);
+        // A reply ends a request outlet; to a stream it is a confirmation, and the stream goes on.
+        if (outlet.kind === 'request') this.#outlets.delete(frame.outlet);
         outlet.reply(frame);
         return;
       }

@@ -180,11 +180,13 @@ export class SessionRouter implements SessionDirectory {
       return undefined;
     }
     const session = new ClientSession(sid, transport, target);
+    this.#sessions.set(sid, session);
     if (outlet !== undefined) {
       session.stream = { shard, outlet };
       this.#streams.set(`${shard}:${outlet}`, session);
+      // Registered: the worker may now tell the client where to POST.
+      this.#send(shard, { k: FrameKind.REPLY, outlet, status: 200 });
     }
-    this.#sessions.set(sid, session);
     return session;
   }
 
