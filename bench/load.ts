@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/support/free-port.js';
 import { LoadSession } from './load-client.js';
 import { machineInfo, writeResults } from './micro-harness.js';
 import { treeCpuSeconds, watchPeakRss } from './process-tree.js';
@@ -52,17 +52,6 @@ interface Row {
   misdelivered: number;
   gatewayCpuPercent: number;
   gatewayPeakRssMiB: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function startGateway(workers: number): Promise<{ child: ChildProcess; url: string }> {

@@ -55,6 +55,32 @@ describe('gateway: aggregated resources, prompts, completions and logging over l
     }
   });
 
+  test('list_changed refreshes the tool index and reaches every session once', async () => {
+    const a = await connectSse(`${gw.url}/sse`);
+    const b = await connectSse(`${gw.url}/sse`);
+    try {
+      const { ToolListChangedNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+      let changedA = 0;
+      let changedB = 0;
+      a.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changedA += 1));
+      b.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changedB += 1));
+      const before = (await a.client.listTools()).tools.map((t) => t.name);
+      const added = await a.client.callTool({ name: 'add_tool', arguments: {} });
+      const name = (added.content as Array<{ text: string }>)[0]!.text;
+      assert.ok(!before.includes(name));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(changedA, 1);
+      assert.equal(changedB, 1);
+      const after = (await b.client.listTools()).tools.map((t) => t.name);
+      assert.ok(after.includes(name), 'the new tool is listed');
+      const called = await b.client.callTool({ name, arguments: {} });
+      assert.deepEqual(called.content, [{ type: 'text', text: `${name} called` }]);
+    } finally {
+      await a.client.close();
+      await b.client.close();
+    }
+  });
+
   test('logging/setLevel is per session: only the session that asked gets the log messages', async () => {
     const a = await connectSse(`${gw.url}/sse`);
     const b = await connectSse(`${gw.url}/sse`);
