@@ -62,8 +62,12 @@ describe('gateway: aggregated resources, prompts, completions and logging over l
       const { ToolListChangedNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
       let changedA = 0;
       let changedB = 0;
-      a.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changedA += 1));
-      b.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changedB += 1));
+      a.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changedA += 1;
+      });
+      b.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changedB += 1;
+      });
       const before = (await a.client.listTools()).tools.map((t) => t.name);
       const added = await a.client.callTool({ name: 'add_tool', arguments: {} });
       const name = (added.content as Array<{ text: string }>)[0]!.text;
