@@ -10,7 +10,9 @@ import { openRawSse } from './support/raw-sse.js';
 
 const node = process.execPath;
 
-describe('gateway: aggregated resources, prompts, completions and logging over legacy SSE', () => {
+describe('gateway: aggregated resources, prompts, completions and logging over legacy SSE', {
+  timeout: 120_000,
+}, () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway({
@@ -119,7 +121,7 @@ describe('gateway: aggregated resources, prompts, completions and logging over l
   });
 });
 
-describe('gateway: startup and session lifetime', () => {
+describe('gateway: startup and session lifetime', { timeout: 120_000 }, () => {
   test('a port that is already taken fails startup with a clear error', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -22,7 +22,7 @@ function shardOf(transport: unknown): string {
   return endpoint?.searchParams.get('sessionId')?.split('-')[0] ?? '?';
 }
 
-describe('gateway faults', () => {
+describe('gateway faults', { timeout: 120_000 }, () => {
   test('a client that stops reading is cut off at sseBufferBytes; 20 others finish untouched', async () => {
     const gw = await startTestGateway(
       { echo: { command: node, args: [fixturePath('echo-server')] } },

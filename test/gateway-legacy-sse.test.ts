@@ -7,7 +7,9 @@ import { openRawSse } from './support/raw-sse.js';
 
 const node = process.execPath;
 
-describe('gateway: aggregated legacy SSE endpoint (2 workers, official SDK client)', () => {
+describe('gateway: aggregated legacy SSE endpoint (2 workers, official SDK client)', {
+  timeout: 120_000,
+}, () => {
   let gw: TestGateway;
 
   before(async () => {

@@ -1100,7 +1100,9 @@ const inputCases: Case[] = [
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('gateway security: auth, CORS, Origin/Host, allowedServers and bad input over real HTTP', () => {
+describe('gateway security: auth, CORS, Origin/Host, allowedServers and bad input over real HTTP', {
+  timeout: 120_000,
+}, () => {
   let open: TestGateway;
   let authed: TestGateway;
   const streams: RawSse[] = [];
