@@ -171,14 +171,15 @@ export class ManagedServer extends EventEmitter<{ status: [StatusChange] }> {
         args: this.config.args,
         env: this.config.env,
         cwd: this.config.cwd,
-        logger: this.#logger,
+        // The process and connection add `server` to their own lines; the child logger would repeat it.
+        logger: this.#options.logger,
         stopGraceMs: this.config.stopGraceMs,
       });
       const connection = new JsonRpcConnection(
         { readable: process.stdout, writable: process.stdin },
         {
           name: this.name,
-          logger: this.#logger,
+          logger: this.#options.logger,
           defaultTimeoutMs: this.config.requestTimeoutMs,
           // stdout ends just before the exit event: give the exit a moment so waiting callers learn the
           // exit code, but never wait long (pending calls must fail fast).
