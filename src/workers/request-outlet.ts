@@ -8,6 +8,8 @@ export interface RequestOutletOptions {
   sseOk: boolean;
   maxBufferedBytes: number;
   onClose: () => void;
+  /** Streamable HTTP initialize: the new session's id, sent as Mcp-Session-Id on the answer. */
+  sessionIdHeader?: string;
 }
 
 /**
@@ -38,7 +40,7 @@ export class RequestOutlet implements Outlet {
       this.#stream.end();
       return;
     }
-    const headers: Array<[string, string]> = frame.sessionId ? [['Mcp-Session-Id', frame.sessionId]] : [];
+    const headers = this.#headers(frame.sessionId);
     if (frame.body === undefined) this.#exchange.send(frame.status, '', undefined, headers);
     else this.#exchange.sendJson(frame.status, frame.body, headers);
     this.#finish();
@@ -48,18 +50,16 @@ export class RequestOutlet implements Outlet {
     if (this.#closed) return;
     const data = JSON.stringify(frame.msg);
     if (!this.#stream && frame.final) {
-      const headers: Array<[string, string]> = frame.sessionId ? [['Mcp-Session-Id', frame.sessionId]] : [];
-      this.#exchange.send(200, data, 'application/json', headers);
+      this.#exchange.send(200, data, 'application/json', this.#headers(frame.sessionId));
       this.#finish();
       return;
     }
     if (!this.#stream) {
       if (!this.#options.sseOk) return; // the main thread only sends these when sseOk; be safe anyway
-      const headers: Array<[string, string]> = frame.sessionId ? [['Mcp-Session-Id', frame.sessionId]] : [];
       this.#stream = new SseStream(
         this.#exchange,
         { maxBufferedBytes: this.#options.maxBufferedBytes, onClose: () => this.#finish() },
-        headers,
+        this.#headers(frame.sessionId),
       );
     }
     this.#stream.event('message', data, frame.eventId);
@@ -71,6 +71,11 @@ export class RequestOutlet implements Outlet {
     if (this.#stream) this.#stream.end();
     else this.#exchange.sendJson(503, { jsonrpc: '2.0', error: { code: -32000, message: reason }, id: null });
     this.#finish();
+  }
+
+  #headers(fromFrame: string | undefined): Array<[string, string]> {
+    const id = fromFrame ?? this.#options.sessionIdHeader;
+    return id ? [['Mcp-Session-Id', id]] : [];
   }
 
   #finish(): void {

@@ -10,6 +10,7 @@ import { admit, answerPreflight } from './access-control.js';
 import { HttpExchange, readRequest } from './http-exchange.js';
 import { openLegacyStream, postLegacyMessage } from './legacy-sse-routes.js';
 import { RequestOutlet } from './request-outlet.js';
+import { deleteStreamable, getStreamable, postStreamable } from './streamable-http-routes.js';
 import { WorkerShard } from './worker-shard.js';
 
 export interface ServeTask {
@@ -144,6 +145,36 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
     )
     .any('/servers/:name/sse', route(methodNotAllowed('GET')))
     .any('/servers/:name/messages', route(methodNotAllowed('POST')))
+    .post(
+      '/mcp',
+      route((ex) => postStreamable(shard, ex, '')),
+    )
+    .get(
+      '/mcp',
+      route((ex) => getStreamable(shard, ex, '')),
+    )
+    .del(
+      '/mcp',
+      route((ex) => deleteStreamable(shard, ex)),
+    )
+    .any('/mcp', route(methodNotAllowed('GET, POST, DELETE')))
+    .post(
+      '/servers/:name/mcp',
+      route((ex, [name = '']) => (knownServer(ex, name) ? postStreamable(shard, ex, name) : undefined), 1),
+    )
+    .get(
+      '/servers/:name/mcp',
+      route((ex, [name = '']) => {
+        if (knownServer(ex, name)) getStreamable(shard, ex, name);
+      }, 1),
+    )
+    .del(
+      '/servers/:name/mcp',
+      route((ex, [name = '']) => {
+        if (knownServer(ex, name)) deleteStreamable(shard, ex);
+      }, 1),
+    )
+    .any('/servers/:name/mcp', route(methodNotAllowed('GET, POST, DELETE')))
     .get('/health', route(statusQuery('health')))
     .get('/status', route(statusQuery('status')))
     .any(

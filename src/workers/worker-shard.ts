@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import { shortId } from '../shared/logger.js';
 import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
 import type { Outlet } from './outlet.js';
+import { PendingStreamOutlet } from './pending-stream-outlet.js';
 import { StreamOutlet } from './stream-outlet.js';
 
 /**
@@ -122,6 +123,7 @@ export class WorkerShard {
   #sendKeepAlives(): void {
     for (const outlet of this.#outlets.values()) {
       if (outlet instanceof StreamOutlet) outlet.stream.comment('keepalive');
+      else if (outlet instanceof PendingStreamOutlet) outlet.stream?.comment('keepalive');
     }
   }
 

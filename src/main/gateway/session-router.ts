@@ -95,8 +95,29 @@ export class SessionRouter implements SessionDirectory {
           this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status: session ? 200 : 404 });
         return;
       }
-      case FrameKind.OPEN_STREAM:
+      case FrameKind.OPEN_STREAM: {
+        const session = this.#sessions.get(frame.sid);
+        const reply = (status: number, body?: Record<string, unknown>) =>
+          this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, ...(body ? { body } : {}) });
+        if (!session || session.target !== frame.target || session.transport !== 'streamable') {
+          reply(404, SESSION_NOT_FOUND);
+          return;
+        }
+        if (session.stream) {
+          // One GET stream per session: a second one could receive a message twice or never.
+          reply(409, {
+            jsonrpc: '2.0',
+            error: { code: -32000, message: 'Conflict: this session already has an open GET stream' },
+            id: null,
+          });
+          return;
+        }
+        session.stream = { shard, outlet: frame.outlet };
+        session.lastActivity = Date.now();
+        this.#streams.set(`${shard}:${frame.outlet}`, session);
+        reply(200);
         return;
+      }
       case FrameKind.STATUS_QUERY:
         void this.#status(frame.what).then(
           ({ status, body }) => this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, body }),
@@ -204,7 +225,7 @@ export class SessionRouter implements SessionDirectory {
     let session: ClientSession | undefined;
     if (frame.sid) {
       session = this.#sessions.get(frame.sid);
-      if (!session || session.target !== frame.target) {
+      if (!session || session.target !== frame.target || session.transport !== frame.transport) {
         reply(404, SESSION_NOT_FOUND);
         return;
       }

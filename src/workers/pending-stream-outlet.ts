@@ -1,0 +1,63 @@
+import type { DeliverFrame, ReplyFrame } from '../shared/frames.js';
+import type { HttpExchange } from './http-exchange.js';
+import type { Outlet } from './outlet.js';
+import { SseStream } from './sse-stream.js';
+
+/**
+ * A Streamable HTTP GET stream that waits for the main thread's word before answering: `200` opens the
+ * SSE stream, anything else (404 unknown session, 409 a stream is already open) is sent as is. The status
+ * must not be written before the session is known to exist.
+ */
+export class PendingStreamOutlet implements Outlet {
+  readonly kind = 'stream';
+  readonly #exchange: HttpExchange;
+  readonly #maxBufferedBytes: number;
+  readonly #onClose: () => void;
+  #stream: SseStream | undefined;
+  #closed = false;
+
+  constructor(exchange: HttpExchange, maxBufferedBytes: number, onClose: () => void) {
+    this.#exchange = exchange;
+    this.#maxBufferedBytes = maxBufferedBytes;
+    this.#onClose = onClose;
+    exchange.onAbort(() => this.#finish());
+  }
+
+  get bufferedBytes(): number {
+    return this.#stream?.bufferedBytes ?? 0;
+  }
+
+  get stream(): SseStream | undefined {
+    return this.#stream;
+  }
+
+  reply(frame: ReplyFrame): void {
+    if (this.#closed || this.#stream) return;
+    if (frame.status === 200) {
+      this.#stream = new SseStream(this.#exchange, {
+        maxBufferedBytes: this.#maxBufferedBytes,
+        onClose: () => this.#finish(),
+      });
+      return;
+    }
+    if (frame.body === undefined) this.#exchange.send(frame.status, '');
+    else this.#exchange.sendJson(frame.status, frame.body);
+    this.#finish();
+  }
+
+  deliver(frame: DeliverFrame): void {
+    this.#stream?.event('message', JSON.stringify(frame.msg), frame.eventId);
+  }
+
+  close(): void {
+    if (this.#stream) this.#stream.end();
+    else this.#exchange.send(503, '');
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClose();
+  }
+}

@@ -1,0 +1,159 @@
+import { FrameKind } from '../shared/frames.js';
+import { RpcErrorCode } from '../shared/json-rpc.js';
+import { isSupportedProtocolVersion } from '../shared/protocol-versions.js';
+import { mediaType, parseJsonRpc } from './access-control.js';
+import { readBody } from './body-reader.js';
+import type { HttpExchange } from './http-exchange.js';
+import { PendingStreamOutlet } from './pending-stream-outlet.js';
+import { RequestOutlet } from './request-outlet.js';
+import type { WorkerShard } from './worker-shard.js';
+
+/**
+ * Streamable HTTP (protocol 2025-03-26 and later) at `<base>/mcp`: POST carries one JSON-RPC message and
+ * is answered as JSON or as an SSE stream; GET opens the session's server-to-client stream; DELETE ends
+ * the session. `Mcp-Session-Id` is issued on the initialize response and required afterwards.
+ */
+
+const MISSING_SESSION = 'Bad Request: Mcp-Session-Id header is required';
+
+function accepts(accept: string, type: string): boolean {
+  const lower = accept.toLowerCase();
+  return lower.includes(type) || lower.includes('*/*');
+}
+
+/** A present MCP-Protocol-Version must name a version we speak; a missing one means the negotiated one. */
+function badVersion(exchange: HttpExchange): boolean {
+  const version = exchange.info.protocolVersion;
+  if (!version || isSupportedProtocolVersion(version)) return false;
+  exchange.sendRpcError(
+    400,
+    RpcErrorCode.INVALID_REQUEST,
+    `Bad Request: unsupported MCP-Protocol-Version "${version}"`,
+  );
+  return true;
+}
+
+export async function postStreamable(
+  shard: WorkerShard,
+  exchange: HttpExchange,
+  target: string,
+): Promise<void> {
+  const { info } = exchange;
+  if (!accepts(info.accept, 'application/json') && !accepts(info.accept, 'text/event-stream')) {
+    exchange.sendRpcError(
+      406,
+      RpcErrorCode.INVALID_REQUEST,
+      'Not Acceptable: accept application/json or text/event-stream',
+    );
+    return;
+  }
+  if (mediaType(info.contentType) !== 'application/json') {
+    exchange.sendRpcError(
+      415,
+      RpcErrorCode.INVALID_REQUEST,
+      'Unsupported Media Type: Content-Type must be application/json',
+    );
+    return;
+  }
+  if (badVersion(exchange)) return;
+  const body = await readBody(exchange, shard.options.maxBodyBytes);
+  if (!body.ok) {
+    if (body.reason === 'too-large') {
+      exchange.sendRpcError(
+        413,
+        RpcErrorCode.INVALID_REQUEST,
+        `Content Too Large: the limit is ${shard.options.maxBodyBytes} bytes`,
+      );
+    }
+    return;
+  }
+  const parsed = parseJsonRpc(body.body);
+  if (!parsed.ok) {
+    exchange.sendRpcError(parsed.status, parsed.code, parsed.error);
+    return;
+  }
+  const msg = parsed.message;
+  const isInitialize = msg.method === 'initialize' && 'id' in msg;
+  let sid = info.sessionId;
+  let issued: string | undefined;
+  if (isInitialize) {
+    if (sid) {
+      exchange.sendRpcError(
+        400,
+        RpcErrorCode.INVALID_REQUEST,
+        'Invalid Request: initialize must not carry Mcp-Session-Id',
+      );
+      return;
+    }
+    if (shard.draining) {
+      exchange.sendRpcError(503, RpcErrorCode.CONNECTION_CLOSED, 'The gateway is shutting down');
+      return;
+    }
+    sid = shard.newSessionId();
+    issued = sid;
+    // Same port as the message that follows, so the main thread sees the session first.
+    shard.send({ k: FrameKind.OPEN_SESSION, sid, transport: 'streamable', target });
+  } else if (!sid) {
+    exchange.sendRpcError(400, RpcErrorCode.CONNECTION_CLOSED, MISSING_SESSION);
+    return;
+  }
+  let outletId = 0;
+  const outlet = new RequestOutlet(exchange, {
+    sseOk: accepts(info.accept, 'text/event-stream'),
+    maxBufferedBytes: shard.options.sseBufferBytes,
+    onClose: () => shard.removeOutlet(outletId, true),
+    ...(issued ? { sessionIdHeader: issued } : {}),
+  });
+  outletId = shard.addOutlet(outlet);
+  shard.countRequest();
+  shard.send({
+    k: FrameKind.CLIENT_MESSAGE,
+    sid,
+    transport: 'streamable',
+    target,
+    outlet: outletId,
+    viaStream: false,
+    sseOk: accepts(info.accept, 'text/event-stream'),
+    ...(info.protocolVersion ? { version: info.protocolVersion } : {}),
+    msg,
+  });
+}
+
+export function getStreamable(shard: WorkerShard, exchange: HttpExchange, target: string): void {
+  const { info } = exchange;
+  if (!accepts(info.accept, 'text/event-stream')) {
+    exchange.sendRpcError(
+      406,
+      RpcErrorCode.INVALID_REQUEST,
+      'Not Acceptable: GET needs Accept: text/event-stream',
+    );
+    return;
+  }
+  if (badVersion(exchange)) return;
+  if (!info.sessionId) {
+    exchange.sendRpcError(400, RpcErrorCode.CONNECTION_CLOSED, MISSING_SESSION);
+    return;
+  }
+  let outletId = 0;
+  const outlet = new PendingStreamOutlet(exchange, shard.options.sseBufferBytes, () =>
+    shard.removeOutlet(outletId, true),
+  );
+  outletId = shard.addOutlet(outlet);
+  shard.send({ k: FrameKind.OPEN_STREAM, sid: info.sessionId, target, outlet: outletId });
+}
+
+export function deleteStreamable(shard: WorkerShard, exchange: HttpExchange): void {
+  if (badVersion(exchange)) return;
+  if (!exchange.info.sessionId) {
+    exchange.sendRpcError(400, RpcErrorCode.CONNECTION_CLOSED, MISSING_SESSION);
+    return;
+  }
+  let outletId = 0;
+  const outlet = new RequestOutlet(exchange, {
+    sseOk: false,
+    maxBufferedBytes: shard.options.sseBufferBytes,
+    onClose: () => shard.removeOutlet(outletId, true),
+  });
+  outletId = shard.addOutlet(outlet);
+  shard.send({ k: FrameKind.CLOSE_SESSION, sid: exchange.info.sessionId, outlet: outletId });
+}
