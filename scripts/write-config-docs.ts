@@ -60,7 +60,7 @@ function render(): string {
     '',
     "A config file is JSON. The top level holds `mcpServers` (or VS Code's `servers`) and, for the gateway,",
     "`sseProxy`. Claude Desktop's `claude_desktop_config.json` and VS Code's `mcp.json` are accepted as they are.",
-    'Strings in `command`, `args`, `env` and `cwd` expand `${VAR}`, `${VAR:-default}` and `${env:VAR}` from the',
+    'Strings in `command`, `args`, `env`, `cwd` and the bearer token expand `${VAR}`, `${VAR:-default}` and `${env:VAR}` from the',
     'environment; `$${VAR}` is a literal `${VAR}`. Unknown keys are errors, with the nearest valid key suggested.',
     'Editors validate against `config.schema.json` (add `"$schema": "./node_modules/mcp-runner/config.schema.json"`).',
     '',

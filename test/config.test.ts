@@ -552,6 +552,26 @@ describe('nearestKey', () => {
   });
 });
 
+describe('bearer token expansion', () => {
+  it('sseProxy.authenticate.bearer.token expands ${VAR} and reports an unset one by path', () => {
+    const config = validateConfig(
+      { mcpServers: {}, sseProxy: { authenticate: { bearer: { token: '${GW_TOKEN}' } } } },
+      undefined,
+      { env: { GW_TOKEN: 's3cret' } },
+    );
+    assert.equal(config.sseProxy?.authenticate?.bearer.token, 's3cret');
+    assert.throws(
+      () =>
+        validateConfig(
+          { mcpServers: {}, sseProxy: { authenticate: { bearer: { token: '${NOPE_TOKEN}' } } } },
+          undefined,
+          { env: {} },
+        ),
+      /sseProxy\.authenticate\.bearer\.token: .*NOPE_TOKEN/,
+    );
+  });
+});
+
 describe('config.schema.json', () => {
   it('is up to date with the zod schema (run "npm run schema" if not)', async () => {
     const committed = await readFile(new URL('../../config.schema.json', import.meta.url), 'utf8');

@@ -240,7 +240,9 @@ const sseProxySchema = z
       .strictObject({
         bearer: z
           .strictObject({
-            token: nonEmpty().describe('Token clients must send as "Authorization: Bearer <token>".'),
+            token: nonEmpty().describe(
+              'Token clients must send as "Authorization: Bearer <token>". Supports ${VAR} and ${VAR:-default}, to keep it out of the file.',
+            ),
           })
           .describe('Bearer-token authentication.'),
       })

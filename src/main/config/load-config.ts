@@ -161,7 +161,18 @@ function expandServers(root: unknown, env: Env, issues: ConfigIssue[]): unknown 
     });
     out[key] = Object.fromEntries(entries);
   }
+  out.sseProxy = expandToken(root.sseProxy, env, issues);
+  if (out.sseProxy === undefined) delete out.sseProxy;
   return out;
+}
+
+/** The bearer token expands too, so it can come from the environment instead of the file. */
+function expandToken(proxy: unknown, env: Env, issues: ConfigIssue[]): unknown {
+  const bearer = isObject(proxy) && isObject(proxy.authenticate) ? proxy.authenticate.bearer : undefined;
+  if (!isObject(proxy) || !isObject(bearer) || typeof bearer.token !== 'string') return proxy;
+  const path = formatPath(['sseProxy', 'authenticate', 'bearer', 'token']);
+  const token = expandString(bearer.token, env, (message) => issues.push({ path, message }));
+  return { ...proxy, authenticate: { ...(proxy.authenticate as Json), bearer: { ...bearer, token } } };
 }
 
 function expandServer(entry: unknown, at: Path, env: Env, issues: ConfigIssue[]): unknown {
