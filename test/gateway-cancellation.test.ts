@@ -56,6 +56,44 @@ describe('gateway: cancellation reaches the backend and frees the call', { timeo
     });
   }
 
+  test('DELETE of a Streamable session cancels its calls on the backend', async () => {
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const init = await fetch(`${gw.url}/mcp`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '1' },
+        },
+      }),
+    });
+    const sid = init.headers.get('mcp-session-id')!;
+    await init.text();
+    const pending = fetch(`${gw.url}/mcp`, {
+      method: 'POST',
+      headers: { ...headers, 'mcp-session-id': sid },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'sleep', arguments: { ms: 30_000 } },
+      }),
+    }).then((r) => r.status);
+    assert.ok(await waitForAsync(async () => (await inflight(gw.url)) === 2));
+    const deleted = await fetch(`${gw.url}/mcp`, { method: 'DELETE', headers: { 'mcp-session-id': sid } });
+    assert.equal(deleted.status, 200);
+    assert.ok(
+      await waitForAsync(async () => (await inflight(gw.url)) === 0),
+      'the DELETE cancelled the call',
+    );
+    assert.ok((await pending) < 500, 'the waiting POST was ended, not left hanging');
+  });
+
   test('closing a legacy stream cancels its calls on the backend', async () => {
     const client = new Client({ name: 'leaver', version: '1.0.0' });
     await client.connect(new SSEClientTransport(new URL(`${gw.url}/sse`)));
