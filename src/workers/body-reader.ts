@@ -1,3 +1,5 @@
+import { RpcErrorCode } from '../shared/json-rpc.js';
+import { mediaType, parseJsonRpc } from './access-control.js';
 import type { HttpExchange } from './http-exchange.js';
 
 export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' | 'aborted' };
@@ -38,4 +40,42 @@ export function readBody(exchange: HttpExchange, maxBytes: number): Promise<Body
       }
     });
   });
+}
+
+/** Answers 415 and returns false unless the request says its body is JSON. */
+export function requireJsonBody(exchange: HttpExchange): boolean {
+  if (mediaType(exchange.info.contentType) === 'application/json') return true;
+  exchange.sendRpcError(
+    415,
+    RpcErrorCode.INVALID_REQUEST,
+    'Unsupported Media Type: Content-Type must be application/json',
+  );
+  return false;
+}
+
+/**
+ * Reads and checks one JSON-RPC message from a POST body: 413 past `maxBytes`, 400 when it is not JSON
+ * or not a JSON-RPC message. Returns undefined when it has already answered (or the client left).
+ */
+export async function readJsonRpcMessage(
+  exchange: HttpExchange,
+  maxBytes: number,
+): Promise<Record<string, unknown> | undefined> {
+  const body = await readBody(exchange, maxBytes);
+  if (!body.ok) {
+    if (body.reason === 'too-large') {
+      exchange.sendRpcError(
+        413,
+        RpcErrorCode.INVALID_REQUEST,
+        `Content Too Large: the limit is ${maxBytes} bytes`,
+      );
+    }
+    return undefined;
+  }
+  const parsed = parseJsonRpc(body.body);
+  if (!parsed.ok) {
+    exchange.sendRpcError(parsed.status, parsed.code, parsed.error);
+    return undefined;
+  }
+  return parsed.message;
 }

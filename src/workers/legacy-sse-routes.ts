@@ -1,9 +1,7 @@
 import { FrameKind } from '../shared/frames.js';
 import { RpcErrorCode } from '../shared/json-rpc.js';
-import { mediaType, parseJsonRpc } from './access-control.js';
-import { readBody } from './body-reader.js';
+import { readJsonRpcMessage, requireJsonBody } from './body-reader.js';
 import type { HttpExchange } from './http-exchange.js';
-import { RequestOutlet } from './request-outlet.js';
 import { SseStream } from './sse-stream.js';
 import { StreamOutlet } from './stream-outlet.js';
 import type { WorkerShard } from './worker-shard.js';
@@ -50,39 +48,11 @@ export async function postLegacyMessage(
   exchange: HttpExchange,
   target: string,
 ): Promise<void> {
-  const { info } = exchange;
-  if (mediaType(info.contentType) !== 'application/json') {
-    exchange.sendRpcError(
-      415,
-      RpcErrorCode.INVALID_REQUEST,
-      'Unsupported Media Type: Content-Type must be application/json',
-    );
-    return;
-  }
-  const sid = info.query.get('sessionId') ?? '';
-  const body = await readBody(exchange, shard.options.maxBodyBytes);
-  if (!body.ok) {
-    if (body.reason === 'too-large') {
-      exchange.sendRpcError(
-        413,
-        RpcErrorCode.INVALID_REQUEST,
-        `Content Too Large: the limit is ${shard.options.maxBodyBytes} bytes`,
-      );
-    }
-    return;
-  }
-  const parsed = parseJsonRpc(body.body);
-  if (!parsed.ok) {
-    exchange.sendRpcError(parsed.status, parsed.code, parsed.error);
-    return;
-  }
-  let outletId = 0;
-  const outlet = new RequestOutlet(exchange, {
-    sseOk: false,
-    maxBufferedBytes: shard.options.sseBufferBytes,
-    onClose: () => shard.removeOutlet(outletId, true),
-  });
-  outletId = shard.addOutlet(outlet);
+  if (!requireJsonBody(exchange)) return;
+  const sid = exchange.info.query.get('sessionId') ?? '';
+  const msg = await readJsonRpcMessage(exchange, shard.options.maxBodyBytes);
+  if (!msg) return;
+  const outletId = shard.openRequestOutlet(exchange);
   shard.countRequest();
   shard.send({
     k: FrameKind.CLIENT_MESSAGE,
@@ -92,6 +62,6 @@ export async function postLegacyMessage(
     outlet: outletId,
     viaStream: sid !== '',
     sseOk: false,
-    msg: parsed.message,
+    msg,
   });
 }

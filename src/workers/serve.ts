@@ -9,7 +9,6 @@ import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
 import { admit, answerPreflight } from './access-control.js';
 import { HttpExchange, readRequest } from './http-exchange.js';
 import { openLegacyStream, postLegacyMessage } from './legacy-sse-routes.js';
-import { RequestOutlet } from './request-outlet.js';
 import { deleteStreamable, getStreamable, postStreamable } from './streamable-http-routes.js';
 import { WorkerShard } from './worker-shard.js';
 
@@ -111,13 +110,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
       ['Allow', allow],
     ]);
   const statusQuery = (what: 'health' | 'status') => (exchange: HttpExchange) => {
-    let outletId = 0;
-    const outlet = new RequestOutlet(exchange, {
-      sseOk: false,
-      maxBufferedBytes: options.sseBufferBytes,
-      onClose: () => shard.removeOutlet(outletId, true),
-    });
-    outletId = shard.addOutlet(outlet);
+    const outletId = shard.openRequestOutlet(exchange);
     shard.send({ k: FrameKind.STATUS_QUERY, outlet: outletId, what });
   };
 

@@ -1,11 +1,9 @@
 import { FrameKind } from '../shared/frames.js';
 import { RpcErrorCode } from '../shared/json-rpc.js';
 import { isSupportedProtocolVersion } from '../shared/protocol-versions.js';
-import { mediaType, parseJsonRpc } from './access-control.js';
-import { readBody } from './body-reader.js';
+import { readJsonRpcMessage, requireJsonBody } from './body-reader.js';
 import type { HttpExchange } from './http-exchange.js';
 import { PendingStreamOutlet } from './pending-stream-outlet.js';
-import { RequestOutlet } from './request-outlet.js';
 import type { WorkerShard } from './worker-shard.js';
 
 /**
@@ -47,32 +45,10 @@ export async function postStreamable(
     );
     return;
   }
-  if (mediaType(info.contentType) !== 'application/json') {
-    exchange.sendRpcError(
-      415,
-      RpcErrorCode.INVALID_REQUEST,
-      'Unsupported Media Type: Content-Type must be application/json',
-    );
-    return;
-  }
+  if (!requireJsonBody(exchange)) return;
   if (badVersion(exchange)) return;
-  const body = await readBody(exchange, shard.options.maxBodyBytes);
-  if (!body.ok) {
-    if (body.reason === 'too-large') {
-      exchange.sendRpcError(
-        413,
-        RpcErrorCode.INVALID_REQUEST,
-        `Content Too Large: the limit is ${shard.options.maxBodyBytes} bytes`,
-      );
-    }
-    return;
-  }
-  const parsed = parseJsonRpc(body.body);
-  if (!parsed.ok) {
-    exchange.sendRpcError(parsed.status, parsed.code, parsed.error);
-    return;
-  }
-  const msg = parsed.message;
+  const msg = await readJsonRpcMessage(exchange, shard.options.maxBodyBytes);
+  if (!msg) return;
   const isInitialize = msg.method === 'initialize' && 'id' in msg;
   let sid = info.sessionId;
   let issued: string | undefined;
@@ -97,14 +73,10 @@ export async function postStreamable(
     exchange.sendRpcError(400, RpcErrorCode.CONNECTION_CLOSED, MISSING_SESSION);
     return;
   }
-  let outletId = 0;
-  const outlet = new RequestOutlet(exchange, {
+  const outletId = shard.openRequestOutlet(exchange, {
     sseOk: accepts(info.accept, 'text/event-stream'),
-    maxBufferedBytes: shard.options.sseBufferBytes,
-    onClose: () => shard.removeOutlet(outletId, true),
     ...(issued ? { sessionIdHeader: issued } : {}),
   });
-  outletId = shard.addOutlet(outlet);
   shard.countRequest();
   shard.send({
     k: FrameKind.CLIENT_MESSAGE,
@@ -148,12 +120,6 @@ export function deleteStreamable(shard: WorkerShard, exchange: HttpExchange): vo
     exchange.sendRpcError(400, RpcErrorCode.CONNECTION_CLOSED, MISSING_SESSION);
     return;
   }
-  let outletId = 0;
-  const outlet = new RequestOutlet(exchange, {
-    sseOk: false,
-    maxBufferedBytes: shard.options.sseBufferBytes,
-    onClose: () => shard.removeOutlet(outletId, true),
-  });
-  outletId = shard.addOutlet(outlet);
+  const outletId = shard.openRequestOutlet(exchange);
   shard.send({ k: FrameKind.CLOSE_SESSION, sid: exchange.info.sessionId, outlet: outletId });
 }

@@ -11,8 +11,10 @@ import {
 import type { Logger } from '../shared/logger.js';
 import { shortId } from '../shared/logger.js';
 import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
+import type { HttpExchange } from './http-exchange.js';
 import type { Outlet } from './outlet.js';
 import { PendingStreamOutlet } from './pending-stream-outlet.js';
+import { RequestOutlet } from './request-outlet.js';
 import { StreamOutlet } from './stream-outlet.js';
 
 /**
@@ -46,6 +48,21 @@ export class WorkerShard {
   addOutlet(outlet: Outlet): number {
     const id = this.#nextOutlet++;
     this.#outlets.set(id, outlet);
+    return id;
+  }
+
+  /** Registers a request waiting for the main thread's answer; it unregisters itself when it ends. */
+  openRequestOutlet(
+    exchange: HttpExchange,
+    options: { sseOk: boolean; sessionIdHeader?: string } = { sseOk: false },
+  ): number {
+    let id = 0;
+    const outlet = new RequestOutlet(exchange, {
+      ...options,
+      maxBufferedBytes: this.options.sseBufferBytes,
+      onClose: () => this.removeOutlet(id, true),
+    });
+    id = this.addOutlet(outlet);
     return id;
   }
 
