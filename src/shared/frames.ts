@@ -58,6 +58,8 @@ export interface ClientMessageFrame {
   /** The MCP-Protocol-Version header, when present. */
   version?: string;
   msg: Record<string, unknown>;
+  /** A JSON-RPC batch (Streamable HTTP, sessions at 2025-03-26): these messages instead of `msg`. */
+  batch?: Array<Record<string, unknown>>;
 }
 
 /** The client went away from an outlet (stream closed, request aborted). */
@@ -80,6 +82,7 @@ export interface OpenStreamFrame {
   sid: string;
   target: string;
   outlet: number;
+  /** The Last-Event-ID header: resume the stream that event belongs to. */
   lastEventId?: string;
 }
 
@@ -90,13 +93,19 @@ export interface StatusQueryFrame {
   what: 'health' | 'status';
 }
 
-/** A JSON-RPC message for a client, to be written to an outlet. */
+/**
+ * A JSON-RPC message for a client, to be written to an outlet. Without `msg` it is a priming event: the
+ * SSE stream starts (if it has not) with an event that carries only `eventId` and `retry`.
+ */
 export interface DeliverFrame {
   k: typeof FrameKind.DELIVER;
   outlet: number;
-  msg: Record<string, unknown>;
+  /** One message, or the array of responses to a batch. */
+  msg?: Record<string, unknown> | Array<Record<string, unknown>>;
   /** SSE event id, when the stream is resumable. */
   eventId?: string;
+  /** SSE `retry:` in milliseconds, sent with a priming event. */
+  retry?: number;
   /** The reply that completes this outlet: end the HTTP response after it. */
   final?: boolean;
   /** Streamable HTTP: header to add when the outlet's response starts (the new session id). */
@@ -157,10 +166,12 @@ export interface FramePort {
   postMessage(value: unknown, transferList?: readonly ArrayBuffer[]): void;
 }
 
-/** Posts one frame, transferring its buffer instead of copying it. */
-export function postFrame(port: FramePort, frame: WorkerToMainFrame | MainToWorkerFrame): void {
+/** Posts one frame, transferring its buffer instead of copying it; returns its size in bytes. */
+export function postFrame(port: FramePort, frame: WorkerToMainFrame | MainToWorkerFrame): number {
   const bytes = encodeFrame(frame);
+  const size = bytes.byteLength;
   port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+  return size;
 }
 
 export function decodeFrame<T extends WorkerToMainFrame | MainToWorkerFrame>(bytes: Uint8Array): T {

@@ -16,3 +16,11 @@ export function isSupportedProtocolVersion(value: unknown): value is ProtocolVer
 export function negotiateProtocolVersion(requested: unknown): ProtocolVersion {
   return isSupportedProtocolVersion(requested) ? requested : LATEST_PROTOCOL_VERSION;
 }
+
+/**
+ * Whether a session may get priming events (an id with empty data) and `retry:` fields: only from
+ * 2025-11-25 on, because older clients fail on an event whose data is empty (typescript-sdk PR #1233).
+ */
+export function allowsPrimingEvents(version: string | undefined): boolean {
+  return version !== undefined && version >= '2025-11-25';
+}

@@ -63,15 +63,27 @@ export function mediaType(contentType: string): string {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+type ParseFailure = { ok: false; status: number; code: number; error: string };
+type OneMessage = { ok: true; message: Record<string, unknown>; batch?: undefined };
+
 export type ParsedBody =
-  | { ok: true; message: Record<string, unknown> }
-  | { ok: false; status: number; code: number; error: string };
+  | OneMessage
+  | { ok: true; batch: Array<Record<string, unknown>>; message?: undefined }
+  | ParseFailure;
+
+/** Largest JSON-RPC batch accepted (as in the official SDK), so one POST cannot fan out unboundedly. */
+export const MAX_BATCH_MESSAGES = 100;
+
+function invalid(error: string): ParseFailure {
+  return { ok: false, status: 400, code: RpcErrorCode.INVALID_REQUEST, error };
+}
 
 /**
- * Parses and shape-checks one JSON-RPC message. Batches are refused: the transports served here either
- * predate them or removed them (2025-06-18), and a batch would let one POST fan out unboundedly.
+ * Parses and shape-checks a JSON-RPC POST body. Batches are refused unless `allowBatch` (Streamable
+ * HTTP, where protocol 2025-03-26 has them; whether the session may use them is decided by the main
+ * thread, which knows its version). A batch never carries initialize and holds 1 to 100 messages.
  */
-export function parseJsonRpc(body: Buffer): ParsedBody {
+export function parseJsonRpc(body: Buffer, options: { allowBatch?: boolean } = {}): ParsedBody {
   let text: string;
   try {
     text = strictUtf8.decode(body);
@@ -95,21 +107,26 @@ export function parseJsonRpc(body: Buffer): ParsedBody {
       error: `Parse error: ${(error as Error).message}`,
     };
   }
-  if (Array.isArray(value)) {
-    return {
-      ok: false,
-      status: 400,
-      code: RpcErrorCode.INVALID_REQUEST,
-      error: 'Invalid Request: JSON-RPC batches are not supported; send one message per POST',
-    };
+  if (!Array.isArray(value)) return checkMessage(value);
+  if (!options.allowBatch)
+    return invalid('Invalid Request: JSON-RPC batches are not supported; send one message per POST');
+  if (value.length === 0 || value.length > MAX_BATCH_MESSAGES)
+    return invalid(`Invalid Request: a batch must hold 1 to ${MAX_BATCH_MESSAGES} messages`);
+  const batch: Array<Record<string, unknown>> = [];
+  for (const item of value) {
+    const checked = checkMessage(item);
+    if (!checked.ok) return { ...checked, error: `${checked.error} (in the batch)` };
+    if (checked.message.method === 'initialize')
+      return invalid('Invalid Request: initialize must be sent on its own, not in a batch');
+    batch.push(checked.message);
   }
+  return { ok: true, batch };
+}
+
+function checkMessage(value: unknown): OneMessage | ParseFailure {
+  if (Array.isArray(value)) return invalid('Invalid Request: batches cannot be nested');
   if (typeof value !== 'object' || value === null) {
-    return {
-      ok: false,
-      status: 400,
-      code: RpcErrorCode.INVALID_REQUEST,
-      error: 'Invalid Request: the body must be a JSON-RPC message object',
-    };
+    return invalid('Invalid Request: the body must be a JSON-RPC message object');
   }
   const msg = value as Record<string, unknown>;
   if (msg.jsonrpc !== '2.0') {

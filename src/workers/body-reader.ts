@@ -61,6 +61,15 @@ export async function readJsonRpcMessage(
   exchange: HttpExchange,
   maxBytes: number,
 ): Promise<Record<string, unknown> | undefined> {
+  return (await readJsonRpcBody(exchange, maxBytes, false))?.message;
+}
+
+/** Like `readJsonRpcMessage`, but a batch may come instead of one message when `allowBatch`. */
+export async function readJsonRpcBody(
+  exchange: HttpExchange,
+  maxBytes: number,
+  allowBatch: boolean,
+): Promise<{ message?: Record<string, unknown>; batch?: Array<Record<string, unknown>> } | undefined> {
   const body = await readBody(exchange, maxBytes);
   if (!body.ok) {
     if (body.reason === 'too-large') {
@@ -72,10 +81,10 @@ export async function readJsonRpcMessage(
     }
     return undefined;
   }
-  const parsed = parseJsonRpc(body.body);
+  const parsed = parseJsonRpc(body.body, { allowBatch });
   if (!parsed.ok) {
     exchange.sendRpcError(parsed.status, parsed.code, parsed.error);
     return undefined;
   }
-  return parsed.message;
+  return parsed;
 }

@@ -45,8 +45,16 @@ export class PendingStreamOutlet implements Outlet {
     this.#finish();
   }
 
+  /** Messages, a priming event (no msg), or on a resumed POST stream its answer (`final`), which ends it. */
   deliver(frame: DeliverFrame): void {
-    this.#stream?.event('message', JSON.stringify(frame.msg), frame.eventId);
+    const stream = this.#stream;
+    if (!stream) return;
+    if (frame.msg === undefined) {
+      if (frame.eventId) stream.prime(frame.eventId, frame.retry);
+      return;
+    }
+    stream.event('message', JSON.stringify(frame.msg), frame.eventId);
+    if (frame.final) stream.end();
   }
 
   close(): void {

@@ -48,22 +48,29 @@ export class RequestOutlet implements Outlet {
 
   deliver(frame: DeliverFrame): void {
     if (this.#closed) return;
+    if (frame.msg === undefined) {
+      if (this.#options.sseOk && frame.eventId) this.#open(frame.sessionId).prime(frame.eventId, frame.retry);
+      return;
+    }
     const data = JSON.stringify(frame.msg);
     if (!this.#stream && frame.final) {
       this.#exchange.send(200, data, 'application/json', this.#headers(frame.sessionId));
       this.#finish();
       return;
     }
-    if (!this.#stream) {
-      if (!this.#options.sseOk) return; // the main thread only sends these when sseOk; be safe anyway
-      this.#stream = new SseStream(
-        this.#exchange,
-        { maxBufferedBytes: this.#options.maxBufferedBytes, onClose: () => this.#finish() },
-        this.#headers(frame.sessionId),
-      );
-    }
-    this.#stream.event('message', data, frame.eventId);
-    if (frame.final) this.#stream.end();
+    if (!this.#stream && !this.#options.sseOk) return; // main only streams when sseOk; be safe anyway
+    const stream = this.#open(frame.sessionId);
+    stream.event('message', data, frame.eventId);
+    if (frame.final) stream.end();
+  }
+
+  #open(sessionId: string | undefined): SseStream {
+    this.#stream ??= new SseStream(
+      this.#exchange,
+      { maxBufferedBytes: this.#options.maxBufferedBytes, onClose: () => this.#finish() },
+      this.#headers(sessionId),
+    );
+    return this.#stream;
   }
 
   close(reason: string): void {

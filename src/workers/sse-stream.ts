@@ -60,6 +60,14 @@ export class SseStream {
     this.write(`${text}data: ${data}\n\n`);
   }
 
+  /**
+   * A priming event: an id with empty data, so the client has a Last-Event-ID to resume from before any
+   * message arrives, and the reconnect delay it should use.
+   */
+  prime(id: string, retryMs?: number): void {
+    this.write(`id: ${id}\n${retryMs === undefined ? '' : `retry: ${retryMs}\n`}data: \n\n`);
+  }
+
   comment(text: string): void {
     this.write(`: ${text}\n\n`);
   }

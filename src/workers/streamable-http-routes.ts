@@ -1,7 +1,7 @@
 import { FrameKind } from '../shared/frames.js';
 import { RpcErrorCode } from '../shared/json-rpc.js';
 import { isSupportedProtocolVersion } from '../shared/protocol-versions.js';
-import { readJsonRpcMessage, requireJsonBody } from './body-reader.js';
+import { readJsonRpcBody, requireJsonBody } from './body-reader.js';
 import type { HttpExchange } from './http-exchange.js';
 import { PendingStreamOutlet } from './pending-stream-outlet.js';
 import type { WorkerShard } from './worker-shard.js';
@@ -47,9 +47,12 @@ export async function postStreamable(
   }
   if (!requireJsonBody(exchange)) return;
   if (badVersion(exchange)) return;
-  const msg = await readJsonRpcMessage(exchange, shard.options.maxBodyBytes);
-  if (!msg) return;
-  const isInitialize = msg.method === 'initialize' && 'id' in msg;
+  const body = await readJsonRpcBody(exchange, shard.options.maxBodyBytes, true);
+  if (!body) return;
+  const { batch } = body;
+  // A batch travels as its own field; `msg` is then its first message, for logging and checks only.
+  const msg = body.message ?? batch![0]!;
+  const isInitialize = !batch && msg.method === 'initialize' && 'id' in msg;
   let sid = info.sessionId;
   let issued: string | undefined;
   if (isInitialize) {
@@ -88,6 +91,7 @@ export async function postStreamable(
     sseOk: accepts(info.accept, 'text/event-stream'),
     ...(info.protocolVersion ? { version: info.protocolVersion } : {}),
     msg,
+    ...(batch ? { batch } : {}),
   });
 }
 
@@ -111,7 +115,13 @@ export function getStreamable(shard: WorkerShard, exchange: HttpExchange, target
     shard.removeOutlet(outletId, true),
   );
   outletId = shard.addOutlet(outlet);
-  shard.send({ k: FrameKind.OPEN_STREAM, sid: info.sessionId, target, outlet: outletId });
+  shard.send({
+    k: FrameKind.OPEN_STREAM,
+    sid: info.sessionId,
+    target,
+    outlet: outletId,
+    ...(info.lastEventId ? { lastEventId: info.lastEventId } : {}),
+  });
 }
 
 export function deleteStreamable(shard: WorkerShard, exchange: HttpExchange): void {

@@ -269,7 +269,9 @@ const sseProxySchema = z
     maxSessions: int(1).default(DEFAULT_MAX_SESSIONS).describe('Cap on concurrent client sessions.'),
     replayBufferBytes: int(0)
       .default(DEFAULT_REPLAY_BUFFER_BYTES)
-      .describe('SSE bytes kept per stream so a reconnecting client can resume (Last-Event-ID); 0 disables.'),
+      .describe(
+        'Bytes of SSE events kept per Streamable HTTP session so a client that lost a stream can resume it with Last-Event-ID; 0 turns event ids and resumption off.',
+      ),
   })
   .describe('HTTP gateway serving the configured servers at /servers/{name}/mcp.');
 

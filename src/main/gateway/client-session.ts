@@ -1,11 +1,20 @@
 import type { Transport } from '../../shared/frames.js';
 import type { JsonRpcId } from '../../shared/json-rpc.js';
 import type { McpLoggingLevel } from '../mcp-client.js';
+import type { ReplayLog } from './replay-log.js';
 
-/** Where a message for a client goes: an outlet in one worker. */
+/**
+ * Where a message for a client goes: an outlet in one worker. On Streamable HTTP sessions it also names
+ * the logical stream the message belongs to, which outlives a dropped connection: when the client
+ * resumes with Last-Event-ID the ref is pointed at the new connection.
+ */
 export interface OutletRef {
   shard: number;
   outlet: number;
+  /** Stream number in the session's replay log (Streamable HTTP only). */
+  stream?: number;
+  /** The connection is gone; messages are only logged until the client resumes. */
+  detached?: boolean;
 }
 
 /** A client request being served by a backend. */
@@ -52,6 +61,8 @@ export class ClientSession {
   readonly serverRequests = new Map<string, PendingServerRequest>();
   /** Resource URIs this session subscribed to, per server. */
   readonly subscriptions = new Map<string, Set<string>>();
+  /** Streamable HTTP: the events kept for Last-Event-ID resumption (absent when replay is off). */
+  replay: ReplayLog | undefined;
   #nextServerRequestId = 1;
 
   constructor(sid: string, transport: Transport, target: string, ephemeral = false) {

@@ -74,7 +74,11 @@ export class Gateway {
       : enabled;
     this.#router = new SessionRouter(
       (shard, frame) => this.#sendFrame(shard, frame),
-      { maxSessions: config.maxSessions, sessionIdleTimeoutMs: config.sessionIdleTimeoutMs },
+      {
+        maxSessions: config.maxSessions,
+        sessionIdleTimeoutMs: config.sessionIdleTimeoutMs,
+        replayBufferBytes: config.replayBufferBytes,
+      },
       this.#logger,
     );
     this.#catalog = new AggregateCatalog(supervisor, this.#servers, this.#logger);
@@ -264,9 +268,9 @@ export class Gateway {
     slot.controlPort.close();
   }
 
-  #sendFrame(shard: number, frame: MainToWorkerFrame): void {
+  #sendFrame(shard: number, frame: MainToWorkerFrame): number {
     const slot = this.#slots.get(shard);
-    if (slot) postFrame(slot.data, frame);
+    return slot ? postFrame(slot.data, frame) : 0;
   }
 
   #onStatus(change: StatusChange): void {

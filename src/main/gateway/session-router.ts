@@ -8,17 +8,33 @@ import {
 } from '../../shared/frames.js';
 import { isObject, type JsonRpcId } from '../../shared/json-rpc.js';
 import { type Logger, shortId } from '../../shared/logger.js';
+import { allowsPrimingEvents } from '../../shared/protocol-versions.js';
 import type { BackendHub, SessionDirectory } from './backend-hub.js';
 import { ClientSession, type OutletRef } from './client-session.js';
+import { ReplayLog, STANDALONE_STREAM } from './replay-log.js';
 import type { RequestDispatcher } from './request-dispatcher.js';
 
 export interface RouterOptions {
   maxSessions: number;
   sessionIdleTimeoutMs: number;
+  /** Per Streamable HTTP session; 0 turns event ids and Last-Event-ID resumption off. */
+  replayBufferBytes: number;
 }
 
-/** Sends a frame to one worker. */
-export type FrameSender = (shard: number, frame: MainToWorkerFrame) => void;
+/** Sends a frame to one worker and returns its encoded size. */
+export type FrameSender = (shard: number, frame: MainToWorkerFrame) => number;
+
+/** The `retry:` hint given with priming events: how long a client waits before it resumes. */
+export const SSE_RETRY_MS = 1000;
+
+/** Requests the gateway answers itself at once: their POST stream is not worth priming. */
+const ANSWERED_LOCALLY = new Set([
+  'initialize',
+  'ping',
+  'logging/setLevel',
+  'resources/subscribe',
+  'resources/unsubscribe',
+]);
 
 /** Answers GET /health and /status (the gateway gathers what the workers know). */
 export type StatusProvider = (
@@ -95,29 +111,9 @@ export class SessionRouter implements SessionDirectory {
           this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status: session ? 200 : 404 });
         return;
       }
-      case FrameKind.OPEN_STREAM: {
-        const session = this.#sessions.get(frame.sid);
-        const reply = (status: number, body?: Record<string, unknown>) =>
-          this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, ...(body ? { body } : {}) });
-        if (!session || session.target !== frame.target || session.transport !== 'streamable') {
-          reply(404, SESSION_NOT_FOUND);
-          return;
-        }
-        if (session.stream) {
-          // One GET stream per session: a second one could receive a message twice or never.
-          reply(409, {
-            jsonrpc: '2.0',
-            error: { code: -32000, message: 'Conflict: this session already has an open GET stream' },
-            id: null,
-          });
-          return;
-        }
-        session.stream = { shard, outlet: frame.outlet };
-        session.lastActivity = Date.now();
-        this.#streams.set(`${shard}:${frame.outlet}`, session);
-        reply(200);
+      case FrameKind.OPEN_STREAM:
+        this.#openStream(shard, frame.sid, frame.target, frame.outlet, frame.lastEventId);
         return;
-      }
       case FrameKind.STATUS_QUERY:
         void this.#status(frame.what).then(
           ({ status, body }) => this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, body }),
@@ -136,8 +132,33 @@ export class SessionRouter implements SessionDirectory {
   sendToSession(session: ClientSession, msg: Record<string, unknown>, via?: OutletRef): boolean {
     const target = via ?? session.stream;
     if (!target || session.closed) return false;
-    this.#send(target.shard, { k: FrameKind.DELIVER, outlet: target.outlet, msg });
-    return true;
+    this.#deliver(session, target, msg, false);
+    return !target.detached;
+  }
+
+  /**
+   * Writes a message to a stream. On a resumable stream it is numbered and kept in the session's replay
+   * log first, even when the connection is gone, so a client that resumes gets it.
+   */
+  #deliver(
+    session: ClientSession,
+    ref: OutletRef,
+    msg: Record<string, unknown> | Array<Record<string, unknown>>,
+    final: boolean,
+  ): void {
+    const write = (eventId?: string): number =>
+      ref.detached
+        ? Buffer.byteLength(JSON.stringify(msg))
+        : this.#send(ref.shard, {
+            k: FrameKind.DELIVER,
+            outlet: ref.outlet,
+            msg,
+            ...(eventId ? { eventId } : {}),
+            ...(final ? { final } : {}),
+          });
+    if (session.replay && ref.stream !== undefined && session.replay.record(ref.stream, msg, final, write))
+      return;
+    write();
   }
 
   /** Ends a session: its backend calls are cancelled, its subscriptions released, its stream ended. */
@@ -146,7 +167,8 @@ export class SessionRouter implements SessionDirectory {
     session.closed = true;
     this.#sessions.delete(session.sid);
     this.#hub.releaseSession(session);
-    if (session.stream) {
+    session.replay = undefined;
+    if (session.stream && !session.stream.detached) {
       this.#streams.delete(`${session.stream.shard}:${session.stream.outlet}`);
       this.#send(session.stream.shard, { k: FrameKind.CLOSE_OUTLET, outlet: session.stream.outlet, reason });
       session.stream = undefined;
@@ -159,8 +181,8 @@ export class SessionRouter implements SessionDirectory {
     for (const [key, session] of [...this.#streams]) {
       if (key.startsWith(`${shard}:`)) {
         this.#streams.delete(key);
-        session.stream = undefined;
         if (session.transport === 'sse') this.closeSession(session, 'worker replaced');
+        else this.#detachStream(session);
       }
     }
   }
@@ -201,6 +223,8 @@ export class SessionRouter implements SessionDirectory {
       return undefined;
     }
     const session = new ClientSession(sid, transport, target);
+    if (transport === 'streamable' && this.#options.replayBufferBytes > 0)
+      session.replay = new ReplayLog(this.#options.replayBufferBytes);
     this.#sessions.set(sid, session);
     if (outlet !== undefined) {
       session.stream = { shard, outlet };
@@ -211,12 +235,91 @@ export class SessionRouter implements SessionDirectory {
     return session;
   }
 
+  /**
+   * The session's stream lost its connection. A legacy session ends with it. A Streamable HTTP session
+   * goes on; with replay on, its stream stays as a detached log for the client to resume.
+   */
   #detachStream(session: ClientSession): void {
-    if (!session.stream) return;
-    this.#streams.delete(`${session.stream.shard}:${session.stream.outlet}`);
-    session.stream = undefined;
+    const stream = session.stream;
+    if (!stream || stream.detached) return;
+    this.#streams.delete(`${stream.shard}:${stream.outlet}`);
     session.lastActivity = Date.now();
-    if (session.transport === 'sse') this.closeSession(session, 'stream closed');
+    if (session.transport === 'sse') {
+      session.stream = undefined;
+      this.closeSession(session, 'stream closed');
+    } else if (session.replay) stream.detached = true;
+    else session.stream = undefined;
+  }
+
+  /**
+   * Streamable HTTP GET. With a Last-Event-ID of this session, the stream it names is resumed: its missed
+   * events are replayed and later ones follow on this connection (for a POST stream, up to its answer).
+   * Otherwise it becomes the session's standalone stream; a second live one is refused with 409 so no
+   * message can go to two streams or to a stream nobody reads.
+   */
+  #openStream(shard: number, sid: string, target: string, outlet: number, lastEventId?: string): void {
+    const session = this.#sessions.get(sid);
+    const reply = (status: number, body?: Record<string, unknown>) =>
+      this.#send(shard, { k: FrameKind.REPLY, outlet, status, ...(body ? { body } : {}) });
+    if (!session || session.target !== target || session.transport !== 'streamable') {
+      reply(404, SESSION_NOT_FOUND);
+      return;
+    }
+    session.lastActivity = Date.now();
+    const resumed = lastEventId ? session.replay?.resume(lastEventId) : undefined;
+    if (resumed && resumed.stream !== STANDALONE_STREAM) {
+      reply(200);
+      const { ref } = resumed;
+      ref.shard = shard;
+      ref.outlet = outlet;
+      ref.detached = false;
+      for (const event of resumed.missed) {
+        this.#send(shard, {
+          k: FrameKind.DELIVER,
+          outlet,
+          msg: event.msg,
+          eventId: event.id,
+          ...(event.final ? { final: true } : {}),
+        });
+      }
+      if (resumed.done && !resumed.missed.some((event) => event.final))
+        this.#send(shard, { k: FrameKind.CLOSE_OUTLET, outlet, reason: 'stream already complete' });
+      return;
+    }
+    const current = session.stream;
+    if (current && !current.detached) {
+      if (!resumed) {
+        reply(409, {
+          jsonrpc: '2.0',
+          error: { code: -32000, message: 'Conflict: this session already has an open GET stream' },
+          id: null,
+        });
+        return;
+      }
+      // The client resumes the standalone stream: its old connection is dead even if we have not noticed.
+      this.#streams.delete(`${current.shard}:${current.outlet}`);
+      this.#send(current.shard, {
+        k: FrameKind.CLOSE_OUTLET,
+        outlet: current.outlet,
+        reason: 'resumed elsewhere',
+      });
+    }
+    const ref: OutletRef = { shard, outlet };
+    session.stream = ref;
+    this.#streams.set(`${shard}:${outlet}`, session);
+    session.replay?.open(ref, STANDALONE_STREAM);
+    reply(200);
+    if (resumed) {
+      for (const event of resumed.missed)
+        this.#send(shard, { k: FrameKind.DELIVER, outlet, msg: event.msg, eventId: event.id });
+    } else if (session.replay && allowsPrimingEvents(session.protocolVersion)) {
+      this.#send(shard, {
+        k: FrameKind.DELIVER,
+        outlet,
+        eventId: session.replay.lastId(STANDALONE_STREAM),
+        retry: SSE_RETRY_MS,
+      });
+    }
   }
 
   #onClientMessage(shard: number, frame: ClientMessageFrame): void {
@@ -235,10 +338,15 @@ export class SessionRouter implements SessionDirectory {
     session.lastActivity = Date.now();
     const msg = frame.msg;
     const own: OutletRef = { shard, outlet: frame.outlet };
+    if (frame.batch) {
+      this.#onBatch(session, frame.batch, own, frame.sseOk, reply);
+      return;
+    }
 
     if (typeof msg.method === 'string' && 'id' in msg) {
       // A legacy POST is acknowledged at once; its answer travels on the session's stream.
       if (frame.viaStream) reply(202);
+      else if (frame.sseOk && session.replay) this.#openPostStream(session, own, msg.method);
       const answerTo = frame.viaStream ? session.stream : own;
       const relatedTo = frame.viaStream ? session.stream : frame.sseOk ? own : session.stream;
       void this.#answer(
@@ -269,25 +377,101 @@ export class SessionRouter implements SessionDirectory {
     relatedTo: OutletRef | undefined,
     final: boolean,
   ): Promise<void> {
-    let response: Record<string, unknown>;
+    const response = await this.#respond(session, id, method, params, relatedTo);
+    if (!answerTo) return; // the stream is gone; nobody is left to tell
+    if (response) this.#deliver(session, answerTo, response, final);
+    else if (final) this.#endUnanswered(session, answerTo);
+  }
+
+  /** The JSON-RPC response to one request; undefined when the client cancelled it (it expects none). */
+  async #respond(
+    session: ClientSession,
+    id: JsonRpcId,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    relatedTo: OutletRef | undefined,
+  ): Promise<Record<string, unknown> | undefined> {
     try {
       const result = await this.#dispatcher.handle({ session, id, relatedTo }, method, params);
-      response = { jsonrpc: '2.0', id, result: result ?? {} };
+      return { jsonrpc: '2.0', id, result: result ?? {} };
     } catch (error) {
-      if (error instanceof CancelledError) {
-        // The client cancelled: it expects no answer. A POST outlet still needs closing.
-        if (final && answerTo)
-          this.#send(answerTo.shard, { k: FrameKind.REPLY, outlet: answerTo.outlet, status: 202 });
-        return;
-      }
-      response = { jsonrpc: '2.0', id, error: toJsonRpcError(error) };
+      if (error instanceof CancelledError) return undefined;
+      return { jsonrpc: '2.0', id, error: toJsonRpcError(error) };
     }
-    if (!answerTo) return; // the stream is gone; nobody is left to tell
-    this.#send(answerTo.shard, {
+  }
+
+  /** A POST whose requests were all cancelled still needs its HTTP answer. */
+  #endUnanswered(session: ClientSession, answerTo: OutletRef): void {
+    if (answerTo.stream !== undefined) session.replay?.finish(answerTo.stream);
+    this.#send(answerTo.shard, { k: FrameKind.REPLY, outlet: answerTo.outlet, status: 202 });
+  }
+
+  /**
+   * A JSON-RPC batch, which only protocol 2025-03-26 allows. Notifications and responses in it take
+   * effect at once; the requests are answered together, as one array (a JSON body, or one SSE event
+   * when messages had to be streamed first). Each request still reaches its backend as a single line.
+   */
+  #onBatch(
+    session: ClientSession,
+    batch: Array<Record<string, unknown>>,
+    own: OutletRef,
+    sseOk: boolean,
+    reply: (status: number, body?: Record<string, unknown>) => void,
+  ): void {
+    if (session.protocolVersion !== '2025-03-26') {
+      reply(400, {
+        jsonrpc: '2.0',
+        error: {
+          code: -32600,
+          message: `Invalid Request: JSON-RPC batches are only accepted on sessions at protocol version 2025-03-26 (this one is at ${session.protocolVersion ?? 'none'}); send one message per POST`,
+        },
+        id: null,
+      });
+      return;
+    }
+    const requests = batch.filter((m) => typeof m.method === 'string' && 'id' in m);
+    for (const m of batch) {
+      if (requests.includes(m)) continue;
+      if (typeof m.method === 'string') this.#onNotification(session, m.method, m.params);
+      else this.#hub.answerServerRequest(session, m);
+    }
+    if (requests.length === 0) {
+      reply(202);
+      return;
+    }
+    if (sseOk && session.replay) session.replay.open(own);
+    const relatedTo = sseOk ? own : session.stream;
+    void Promise.all(
+      requests.map((m) =>
+        this.#respond(
+          session,
+          m.id as JsonRpcId,
+          m.method as string,
+          m.params as Record<string, unknown> | undefined,
+          relatedTo,
+        ),
+      ),
+    ).then((responses) => {
+      const answered = responses.filter((r): r is Record<string, unknown> => r !== undefined);
+      if (answered.length > 0) this.#deliver(session, own, answered, true);
+      else this.#endUnanswered(session, own);
+    });
+  }
+
+  /**
+   * Makes a POST's answer resumable. From 2025-11-25 on, a request that goes to a backend gets its SSE
+   * stream at once, opened by a priming event: an id with no data and a `retry` hint, so a client whose
+   * connection drops before the answer can resume with Last-Event-ID.
+   */
+  #openPostStream(session: ClientSession, own: OutletRef, method: string): void {
+    const log = session.replay!;
+    const stream = log.open(own);
+    if (ANSWERED_LOCALLY.has(method) || !allowsPrimingEvents(session.protocolVersion)) return;
+    this.#send(own.shard, {
       k: FrameKind.DELIVER,
-      outlet: answerTo.outlet,
-      msg: response,
-      ...(final ? { final } : {}),
+      outlet: own.outlet,
+      eventId: log.lastId(stream),
+      retry: SSE_RETRY_MS,
     });
   }
 
