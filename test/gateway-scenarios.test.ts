@@ -519,6 +519,40 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'resources: an update for a URI that merely starts with a subscribed URI is not delivered',
+    todo:
+      'resources/updated is matched by string prefix (uri.startsWith(sub)): a session subscribed to ' +
+      'demo://resource/dynamic/text/70 also gets the updates for demo://resource/dynamic/text/700',
+    async run(ctx) {
+      const uri = `demo://resource/dynamic/text/7${ctx.index}`;
+      const longer = `${uri}0`; // not a sub-resource of uri, only a longer string
+      const updates = { short: [] as string[], long: [] as string[] };
+      const watch = (into: string[]): RecordingClientOptions => ({
+        setup: (client) =>
+          client.setNotificationHandler(
+            ResourceUpdatedNotificationSchema,
+            (n) => void into.push(n.params.uri),
+          ),
+      });
+      const short = await ctx.open('everything', watch(updates.short));
+      const long = await ctx.open('everything', watch(updates.long));
+      try {
+        await short.client.subscribeResource({ uri });
+        await long.client.subscribeResource({ uri: longer });
+        await setEverythingToggle(short.client, 'toggle-subscriber-updates', true);
+        assert.ok(
+          await waitFor(() => updates.short.length >= 1 && updates.long.length >= 1, 7_000),
+          JSON.stringify(updates),
+        );
+        await sleep(200);
+        assert.deepEqual(updates.long, [longer]);
+        assert.deepEqual(updates.short, [uri], `${uri} subscriber got ${JSON.stringify(updates.short)}`);
+      } finally {
+        await setEverythingToggle(short.client, 'toggle-subscriber-updates', false);
+      }
+    },
+  },
+  {
     name: 'prompts and completions: list, get simple and with arguments, complete prompt and template arguments',
     async run(ctx) {
       const { client } = await ctx.open('everything');
