@@ -52,7 +52,22 @@ export async function connectSse(
   return { client, transport, received: () => count };
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+/** An HTTP answer to a JSON POST, with the body parsed when it is JSON. */
+export interface JsonPostResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field and asserted on
+  json: Record<string, any> | undefined;
+}
+
+// The explicit return type keeps the declaration emit independent of where undici's types resolve from
+// (a worktree whose node_modules is a symlink otherwise fails with TS2742).
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonPostResult> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -73,6 +88,6 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
     status: response.status,
     headers: response.headers,
     text,
-    json: json as Record<string, any> | undefined,
+    json: json as JsonPostResult['json'],
   };
 }
