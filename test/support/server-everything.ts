@@ -5,9 +5,10 @@ import { serverEverythingPath } from './paths.js';
 
 /**
  * What `@modelcontextprotocol/server-everything` offers behind the gateway. The gateway initialises it once,
- * declaring `{sampling: {}, elicitation: {}, roots: {}}`, so the conditional tools for sampling, form
- * elicitation and roots are registered, while URL elicitation (`elicitation.url`) and the client-task
- * tools (`tasks.requests.*`) are not.
+ * declaring `{sampling: {}, elicitation: {}}`, so the conditional tools for sampling and form elicitation
+ * are registered, while roots (`get-roots-list`: a shared process would cache one session's roots for
+ * all), URL elicitation (`elicitation.url`) and the client-task tools (`tasks.requests.*`) are not. The
+ * task-only `simulate-research-query` is not listed either: the gateway advertises no tasks.
  */
 export const EVERYTHING_TOOLS = [
   'echo',
@@ -22,11 +23,16 @@ export const EVERYTHING_TOOLS = [
   'toggle-simulated-logging',
   'toggle-subscriber-updates',
   'trigger-long-running-operation',
-  'get-roots-list',
   'trigger-elicitation-request',
   'trigger-sampling-request',
-  'simulate-research-query',
 ] as const;
+
+/** Tools server-everything has that the gateway must not list on a shared backend. */
+export const EVERYTHING_HIDDEN_TOOLS = [
+  'get-roots-list',
+  'simulate-research-query',
+  'trigger-url-elicitation',
+];
 
 export type EverythingTool = (typeof EVERYTHING_TOOLS)[number];
 

@@ -86,7 +86,7 @@ export class AggregateCatalog {
     let items: Item[];
     switch (kind) {
       case 'tools':
-        items = await client.listTools();
+        items = (await client.listTools()).filter(callableWithoutTasks);
         break;
       case 'resources':
         items = await client.listResources();
@@ -100,6 +100,19 @@ export class AggregateCatalog {
     }
     return items.map((item) => ({ ...item, server }));
   }
+}
+
+/**
+ * The gateway declares no `tasks` capability (tasks belong to the connection that made them, and a shared
+ * backend has only one), so a tool that can only run as a task could never be called: it is not listed.
+ */
+export function callableWithoutTasks(tool: Record<string, unknown>): boolean {
+  const execution = tool.execution;
+  return !(
+    typeof execution === 'object' &&
+    execution !== null &&
+    (execution as Record<string, unknown>).taskSupport === 'required'
+  );
 }
 
 /** True when `uri` fits `template`, each `{var}` standing for one or more characters. */

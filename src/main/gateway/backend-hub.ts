@@ -30,6 +30,17 @@ export interface ForwardRequest {
   relatedTo: OutletRef | undefined;
 }
 
+/**
+ * Whether a subscription to `subscribed` covers an update of `uri`: the same resource, or one under it
+ * (the spec lets an update name a sub-resource). A longer name that merely starts the same way
+ * (`text/700` against `text/70`) is another resource.
+ */
+export function coversUri(subscribed: string, uri: string): boolean {
+  if (uri === subscribed) return true;
+  const base = subscribed.endsWith('/') ? subscribed : `${subscribed}/`;
+  return uri.startsWith(base);
+}
+
 /** How long a client has to answer a backend's sampling/elicitation/roots request. */
 export const SERVER_REQUEST_TIMEOUT_MS = 120_000;
 
@@ -260,7 +271,7 @@ export class BackendHub {
         if (typeof uri !== 'string') return;
         this.#fanOut(server, message, (s) => {
           const uris = s.subscriptions.get(server);
-          return uris !== undefined && [...uris].some((sub) => uri === sub || uri.startsWith(sub));
+          return uris !== undefined && [...uris].some((sub) => coversUri(sub, uri));
         });
         return;
       }

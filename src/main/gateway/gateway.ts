@@ -24,7 +24,11 @@ import { SessionRouter } from './session-router.js';
 import { tokenDigestOf } from './token-digest.js';
 
 /** Capabilities the gateway declares to backends: it can route each of these to a client session. */
-export const GATEWAY_CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: false } };
+/**
+ * What the gateway declares to shared backends: only what it can route to exactly one client. Not
+ * `roots`: a shared backend would ask once, cache one session's answer and show it to every session.
+ */
+export const GATEWAY_CLIENT_CAPABILITIES = { sampling: {}, elicitation: {} };
 
 const WORKER_RESTART_DELAY_MS = 200;
 const HEALTH_TIMEOUT_MS = 2_000;

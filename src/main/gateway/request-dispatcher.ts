@@ -3,7 +3,7 @@ import { isObject, type JsonRpcId, RpcErrorCode } from '../../shared/json-rpc.js
 import { negotiateProtocolVersion } from '../../shared/protocol-versions.js';
 import { CLIENT_INFO } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
-import type { AggregateCatalog, CatalogKind } from './aggregate-catalog.js';
+import { type AggregateCatalog, type CatalogKind, callableWithoutTasks } from './aggregate-catalog.js';
 import type { BackendHub } from './backend-hub.js';
 import type { ClientSession, OutletRef } from './client-session.js';
 import { isMcpLoggingLevel } from './log-levels.js';
@@ -79,8 +79,11 @@ export class RequestDispatcher {
         return {};
       }
     }
-    if (session.target !== '') return this.#forward(ctx, session.target, method, params);
-    return this.#aggregate(ctx, method, params);
+    if (session.target === '') return this.#aggregate(ctx, method, params);
+    const result = await this.#forward(ctx, session.target, method, params);
+    if (method === 'tools/list' && isObject(result) && Array.isArray(result.tools))
+      return { ...result, tools: result.tools.filter(callableWithoutTasks) };
+    return result;
   }
 
   #initialize(session: ClientSession, params: Params | undefined): unknown {
