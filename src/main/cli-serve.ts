@@ -3,6 +3,9 @@ import { formatStatusTable } from './cli-format.js';
 import { loadConfigFile } from './config/load-config.js';
 import { McpRunner } from './mcp-runner.js';
 
+/** How long SIGINT/SIGTERM may take to drain sessions and stop the servers before the process gives up. */
+const SHUTDOWN_DEADLINE_MS = 20_000;
+
 export interface ServeOptions {
   config: string;
   workers?: number;
@@ -30,9 +33,10 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
     failed = result.failed.length;
     const gateway = result.gateway;
     console.log(`mcp-runner gateway on ${gateway.url} with ${gateway.workers} worker thread(s)`);
-    console.log(`  legacy SSE:     ${gateway.url}/sse`);
-    console.log(`  per server:     ${gateway.url}/servers/{name}/sse`);
-    console.log(`  health, status: ${gateway.url}/health, ${gateway.url}/status`);
+    console.log(`  Streamable HTTP: ${gateway.url}/mcp`);
+    console.log(`  legacy SSE:      ${gateway.url}/sse`);
+    console.log(`  per server:      ${gateway.url}/servers/{name}/mcp, ${gateway.url}/servers/{name}/sse`);
+    console.log(`  health, status:  ${gateway.url}/health, ${gateway.url}/status`);
   } else {
     failed = (await runner.supervisor.startAll()).failed.length;
   }
@@ -46,6 +50,11 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
   });
   const signal = await shutdown;
   console.log(`${signal}: shutting down...`);
+  // A safety net, not the plan: a stop that hangs must not leave an unkillable-looking process behind.
+  setTimeout(() => {
+    logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting anyway');
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
   await runner.close();
   console.log('Stopped.');
 }

@@ -39,6 +39,12 @@ export interface ServerStatusInfo {
   /** Epoch ms of the next automatic restart, while one is scheduled. */
   nextRestartAt: number | undefined;
   disabled: boolean;
+  /** 0 for the server's first (primary) process; 1.. for extra `instances` and isolated-session processes. */
+  instance: number;
+  /** The other shared processes of this server (`instances` > 1). */
+  replicas?: ServerStatusInfo[];
+  /** Processes running for `sessionMode: "isolated"` client sessions. */
+  isolatedProcesses?: number;
 }
 
 export interface StatusChange {
@@ -56,6 +62,8 @@ interface Running {
 
 export interface ManagedServerOptions {
   logger: Logger;
+  /** Which process of the server this is (0: primary); shown in logs and status. */
+  instance?: number;
   clientOptions?: McpClientOptions;
   /** Called with every new client before its handshake, to attach handlers that must see everything. */
   onClient?: (client: McpClient) => void;
@@ -68,6 +76,7 @@ export interface ManagedServerOptions {
 export class ManagedServer extends EventEmitter<{ status: [StatusChange] }> {
   readonly name: string;
   readonly config: ServerConfig;
+  readonly instance: number;
   readonly #logger: Logger;
   readonly #options: ManagedServerOptions;
   #status: ServerStatus = 'stopped';
@@ -87,7 +96,10 @@ export class ManagedServer extends EventEmitter<{ status: [StatusChange] }> {
     super();
     this.name = name;
     this.config = config;
-    this.#logger = options.logger.child({ server: name });
+    this.instance = options.instance ?? 0;
+    this.#logger = options.logger.child(
+      this.instance === 0 ? { server: name } : { server: name, instance: this.instance },
+    );
     this.#options = options;
   }
 
@@ -113,6 +125,7 @@ export class ManagedServer extends EventEmitter<{ status: [StatusChange] }> {
       inFlight: this.#running?.client.connection.pendingCount ?? 0,
       nextRestartAt: this.#nextRestartAt,
       disabled: this.config.disabled,
+      instance: this.instance,
     };
   }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ServerNotFoundError, ServerProcessError } from '../shared/errors.js';
-import type { Config } from './config/config-schema.js';
+import type { Config, ServerConfig } from './config/config-schema.js';
 import {
   ManagedServer,
   type ManagedServerOptions,
@@ -9,6 +9,12 @@ import {
 } from './managed-server.js';
 import type { McpClient, McpClientOptions } from './mcp-client.js';
 
+/** A process for one client session: what to declare to it, and who wires its client (before the handshake). */
+export interface IsolatedOptions {
+  clientOptions: McpClientOptions;
+  onClient: (client: McpClient) => void;
+}
+
 /** The outcome of starting several servers: who runs and who failed, with why. */
 export interface StartAllResult {
   started: string[];
@@ -16,13 +22,18 @@ export interface StartAllResult {
 }
 
 /**
- * Owns one ManagedServer per configured server and re-emits their status changes. Starting or stopping
- * many servers happens in parallel: one slow server does not hold up the others.
+ * Owns the processes of every configured server and re-emits their status changes. A server has one
+ * primary process, plus `instances - 1` replicas in shared mode, plus, in isolated mode, processes made on
+ * demand for single client sessions (`spawnIsolated`). Starting or stopping many servers happens in
+ * parallel: one slow server does not hold up the others.
  */
 export class Supervisor extends EventEmitter<{ status: [StatusChange] }> {
   readonly #servers = new Map<string, ManagedServer>();
+  readonly #replicas = new Map<string, ManagedServer[]>();
+  readonly #isolated = new Map<string, Set<ManagedServer>>();
   readonly #clientListeners = new Set<(name: string, client: McpClient) => void>();
   readonly #shared: ManagedServerOptions;
+  #nextIsolated = 1_000;
 
   constructor(config: Config, options: ManagedServerOptions) {
     super();
@@ -30,19 +41,33 @@ export class Supervisor extends EventEmitter<{ status: [StatusChange] }> {
     // One options object shared by every server, so capability changes apply to later (re)starts.
     this.#shared = shared;
     for (const [name, serverConfig] of Object.entries(config.mcpServers)) {
-      const server = new ManagedServer(name, serverConfig, {
-        logger: options.logger,
-        get clientOptions() {
-          return shared.clientOptions;
-        },
-        onClient: (client) => {
-          options.onClient?.(client);
-          for (const listener of this.#clientListeners) listener(name, client);
-        },
-      });
-      server.on('status', (change) => this.emit('status', change));
-      this.#servers.set(name, server);
+      this.#servers.set(name, this.#make(name, serverConfig, 0));
+      const extra = serverConfig.sessionMode === 'shared' ? serverConfig.instances - 1 : 0;
+      this.#replicas.set(
+        name,
+        Array.from({ length: extra }, (_, i) => this.#make(name, serverConfig, i + 1)),
+      );
+      this.#isolated.set(name, new Set());
     }
+  }
+
+  #make(name: string, config: ServerConfig, instance: number, isolated?: IsolatedOptions): ManagedServer {
+    const shared = this.#shared;
+    const server = new ManagedServer(name, config, {
+      logger: shared.logger,
+      instance,
+      get clientOptions() {
+        return isolated?.clientOptions ?? shared.clientOptions;
+      },
+      onClient: (client) => {
+        shared.onClient?.(client);
+        if (isolated) isolated.onClient(client);
+        else for (const listener of this.#clientListeners) listener(name, client);
+      },
+    });
+    // Isolated processes come and go with sessions; their status is reported as a count, not as events.
+    if (!isolated) server.on('status', (change) => this.emit('status', change));
+    return server;
   }
 
   /** Capabilities declared to servers from their next start on (the gateway can route more than a library user). */
@@ -50,7 +75,7 @@ export class Supervisor extends EventEmitter<{ status: [StatusChange] }> {
     this.#shared.clientOptions = clientOptions;
   }
 
-  /** Called with every server's new client, on each start and restart, before its handshake. */
+  /** Called with every shared process's new client, on each start and restart, before its handshake. */
   addClientListener(listener: (name: string, client: McpClient) => void): () => void {
     this.#clientListeners.add(listener);
     return () => this.#clientListeners.delete(listener);
@@ -60,22 +85,63 @@ export class Supervisor extends EventEmitter<{ status: [StatusChange] }> {
     return [...this.#servers.keys()];
   }
 
+  /** The server's primary process. */
   get(name: string): ManagedServer {
     const server = this.#servers.get(name);
     if (!server) throw new ServerNotFoundError(name, this.names());
     return server;
   }
 
+  /** Every shared process of the server: the primary first, then the replicas. */
+  instancesOf(name: string): ManagedServer[] {
+    return [this.get(name), ...(this.#replicas.get(name) ?? [])];
+  }
+
   has(name: string): boolean {
     return this.#servers.has(name);
   }
 
-  start(name: string): Promise<void> {
-    return this.get(name).start();
+  /**
+   * Starts a process of its own for one client session (`sessionMode: "isolated"`), declaring the given
+   * client capabilities. It is not restarted when it dies: its state died with it, and the session's
+   * next request starts a fresh one. The caller stops it when the session ends.
+   */
+  async spawnIsolated(name: string, options: IsolatedOptions): Promise<ManagedServer> {
+    const primary = this.get(name);
+    const config: ServerConfig = {
+      ...primary.config,
+      restart: { ...primary.config.restart, enabled: false },
+    };
+    const server = this.#make(name, config, this.#nextIsolated++, options);
+    const live = this.#isolated.get(name)!;
+    live.add(server);
+    server.on('status', ({ status }) => {
+      if (status === 'stopped' || status === 'failed') live.delete(server);
+    });
+    try {
+      await server.start();
+    } catch (error) {
+      live.delete(server);
+      throw error;
+    }
+    return server;
   }
 
-  stop(name: string): Promise<void> {
-    return this.get(name).stop();
+  /** Isolated-session processes of a server that are starting or running. */
+  isolatedCount(name: string): number {
+    return this.#isolated.get(name)?.size ?? 0;
+  }
+
+  /** Starts every process of one server; fails when its primary fails (replicas that fail are retried). */
+  async start(name: string): Promise<void> {
+    const [primary, ...replicas] = this.instancesOf(name);
+    const results = await Promise.allSettled([primary!.start(), ...replicas.map((r) => r.start())]);
+    if (results[0]!.status === 'rejected') throw results[0]!.reason;
+  }
+
+  async stop(name: string): Promise<void> {
+    const isolated = [...(this.#isolated.get(name) ?? [])];
+    await Promise.all([...this.instancesOf(name), ...isolated].map((server) => server.stop()));
   }
 
   /** Starts every server that is not disabled; failures are collected, not thrown, so the rest still run. */
@@ -89,7 +155,7 @@ export class Supervisor extends EventEmitter<{ status: [StatusChange] }> {
           return;
         }
         try {
-          await server.start();
+          await this.start(server.name);
           result.started.push(server.name);
         } catch (error) {
           result.failed.push({
@@ -103,11 +169,18 @@ export class Supervisor extends EventEmitter<{ status: [StatusChange] }> {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.#servers.values()].map((server) => server.stop()));
+    await Promise.all(this.names().map((name) => this.stop(name)));
   }
 
+  /** One entry per server (its primary), with its replicas and isolated processes folded in. */
   statuses(): ServerStatusInfo[] {
-    return [...this.#servers.values()].map((server) => server.info());
+    return [...this.#servers.values()].map((server) => {
+      const info = server.info();
+      const replicas = this.#replicas.get(server.name) ?? [];
+      if (replicas.length > 0) info.replicas = replicas.map((r) => r.info());
+      if (server.config.sessionMode === 'isolated') info.isolatedProcesses = this.isolatedCount(server.name);
+      return info;
+    });
   }
 }
 

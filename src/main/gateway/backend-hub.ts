@@ -6,6 +6,7 @@ import {
   RpcErrorCode,
 } from '../../shared/json-rpc.js';
 import type { Logger } from '../../shared/logger.js';
+import type { ManagedServer } from '../managed-server.js';
 import type { McpClient, McpLoggingLevel } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
 import type { AggregateCatalog, CatalogKind } from './aggregate-catalog.js';
@@ -41,6 +42,13 @@ export function coversUri(subscribed: string, uri: string): boolean {
   return uri.startsWith(base);
 }
 
+/**
+ * What the gateway declares to shared backends: only what it can route to exactly one client. Not
+ * `roots`: a shared backend would ask once, cache one session's answer and show it to every session.
+ * An isolated process (one session's own) also gets `roots` when its session declared them.
+ */
+export const GATEWAY_CLIENT_CAPABILITIES = { sampling: {}, elicitation: {} };
+
 /** How long a client has to answer a backend's sampling/elicitation/roots request. */
 export const SERVER_REQUEST_TIMEOUT_MS = 120_000;
 
@@ -68,10 +76,10 @@ export class BackendHub {
   readonly #catalog: AggregateCatalog;
   readonly #directory: SessionDirectory;
   readonly #logger: Logger;
-  /** Per server: sessions with calls in flight on it, and how many. */
-  readonly #busy = new Map<string, Map<ClientSession, number>>();
-  /** Per server: subscribed URI -> number of sessions subscribed. */
-  readonly #subscriptions = new Map<string, Map<string, number>>();
+  /** Per backend process: sessions with calls in flight on it, and how many. */
+  readonly #busy = new Map<McpClient, Map<ClientSession, number>>();
+  /** Per backend process: subscribed URI -> number of sessions subscribed through it. */
+  #subscriptions = new WeakMap<McpClient, Map<string, number>>();
 
   constructor(
     supervisor: Supervisor,
@@ -85,11 +93,16 @@ export class BackendHub {
     this.#logger = logger;
   }
 
-  /** Wires a backend's new client (after every start or restart) into the hub. */
-  attach(server: string, client: McpClient): void {
-    client.onNotification((message) => this.#onNotification(server, message));
+  /**
+   * Wires a backend's new client (after every start or restart) into the hub. `owner` is set for an
+   * isolated process: everything it sends concerns that one session.
+   */
+  attach(server: string, client: McpClient, owner?: ClientSession): void {
+    client.onNotification((message) => this.#onNotification(server, message, owner));
     for (const method of Object.keys(CAPABILITY_FOR_REQUEST)) {
-      client.setRequestHandler(method, (_params, request) => this.#onServerRequest(server, request));
+      client.setRequestHandler(method, (_params, request) =>
+        this.#onServerRequest(server, client, request, owner),
+      );
     }
   }
 
@@ -106,15 +119,74 @@ export class BackendHub {
     return managed.client;
   }
 
+  /**
+   * The process that serves a session's request: in isolated mode the session's own (started on first
+   * use), otherwise the least loaded of the server's running processes (fewest requests in flight).
+   */
+  async clientFor(session: ClientSession, server: string): Promise<McpClient> {
+    if (this.#supervisor.get(server).config.sessionMode === 'isolated')
+      return (await this.#isolatedProcess(session, server)).client;
+    let best: McpClient | undefined;
+    for (const instance of this.#supervisor.instancesOf(server)) {
+      if (instance.status !== 'running') continue;
+      const client = instance.client;
+      if (!best || client.connection.pendingCount < best.connection.pendingCount) best = client;
+    }
+    return best ?? this.clientOf(server);
+  }
+
+  async #isolatedProcess(session: ClientSession, server: string): Promise<ManagedServer> {
+    const existing = session.isolated.get(server);
+    if (existing) {
+      const managed = await existing;
+      if (managed.status === 'running') return managed;
+      // It died, and its state with it: the session goes on with a fresh process.
+      if (session.isolated.get(server) === existing) session.isolated.delete(server);
+      void managed.stop();
+      return this.#isolatedProcess(session, server);
+    }
+    const { maxProcesses } = this.#supervisor.get(server).config;
+    if (this.#supervisor.isolatedCount(server) >= maxProcesses) {
+      throw new JsonRpcError(
+        RpcErrorCode.CONNECTION_CLOSED,
+        `Server "${server}" already runs ${maxProcesses} isolated session processes ` +
+          `(mcpServers.${server}.maxProcesses); retry when sessions end, or raise the cap.`,
+        { server, maxProcesses },
+      );
+    }
+    const capabilities = session.clientCapabilities.roots
+      ? { ...GATEWAY_CLIENT_CAPABILITIES, roots: { listChanged: true } }
+      : GATEWAY_CLIENT_CAPABILITIES;
+    const starting = this.#supervisor.spawnIsolated(server, {
+      clientOptions: { capabilities },
+      onClient: (client) => this.attach(server, client, session),
+    });
+    session.isolated.set(server, starting);
+    let managed: ManagedServer;
+    try {
+      managed = await starting;
+    } catch (error) {
+      if (session.isolated.get(server) === starting) session.isolated.delete(server);
+      throw error;
+    }
+    if (session.closed) {
+      void managed.stop();
+      throw new CancelledError('The session ended.');
+    }
+    if (session.logLevel && managed.client.serverCapabilities.logging)
+      await managed.client.setLoggingLevel(session.logLevel).catch(() => {});
+    return managed;
+  }
+
   /** Sends a client request to a backend and resolves with the backend's result. */
   async forward(request: ForwardRequest): Promise<unknown> {
     const { session, server } = request;
-    const client = this.clientOf(server);
+    const client = await this.clientFor(session, server);
     const config = this.#supervisor.get(server).config;
     const controller = new AbortController();
     const key = idKey(request.clientId);
     session.inflight.set(key, { server, controller, replyTo: request.relatedTo });
-    this.#markBusy(server, session, 1);
+    this.#markBusy(client, session, 1);
     const meta = isObject(request.params?._meta) ? request.params._meta : undefined;
     const clientToken = meta?.progressToken;
     let params = request.params;
@@ -143,7 +215,7 @@ export class BackendHub {
       });
     } finally {
       if (session.inflight.get(key)?.controller === controller) session.inflight.delete(key);
-      this.#markBusy(server, session, -1);
+      this.#markBusy(client, session, -1);
     }
   }
 
@@ -171,18 +243,36 @@ export class BackendHub {
     for (const [server, uris] of [...session.subscriptions]) {
       for (const uri of [...uris]) void this.unsubscribe(session, server, uri);
     }
+    for (const starting of session.isolated.values())
+      void starting.then((managed) => managed.stop()).catch(() => {});
+    session.isolated.clear();
+  }
+
+  /** A client notification a backend should hear: only an isolated process has one client to tell. */
+  notifyIsolated(session: ClientSession, method: string, params: unknown): void {
+    for (const starting of session.isolated.values()) {
+      void starting.then(
+        (managed) => {
+          if (managed.status === 'running')
+            managed.client.connection.notify(method, isObject(params) ? params : undefined);
+        },
+        () => {},
+      );
+    }
   }
 
   /**
    * `resources/subscribe`, reference-counted: the backend hears one subscribe per URI however many
-   * sessions subscribe, and one unsubscribe when the last of them leaves.
+   * sessions subscribe, and one unsubscribe when the last of them leaves. Shared servers hold
+   * subscriptions on their primary process; an isolated session on its own process.
    */
   async subscribe(session: ClientSession, server: string, uri: string): Promise<void> {
     let uris = session.subscriptions.get(server);
     if (uris?.has(uri)) return;
-    const counts = this.#subscriptionCounts(server);
+    const client = await this.#subscriptionClient(session, server);
+    const counts = this.#subscriptionCounts(client);
     const count = counts.get(uri) ?? 0;
-    if (count === 0) await this.clientOf(server).request('resources/subscribe', { uri });
+    if (count === 0) await client.request('resources/subscribe', { uri });
     counts.set(uri, (counts.get(uri) ?? 0) + 1);
     if (!uris) {
       uris = new Set();
@@ -194,82 +284,119 @@ export class BackendHub {
   async unsubscribe(session: ClientSession, server: string, uri: string): Promise<void> {
     const uris = session.subscriptions.get(server);
     if (!uris?.delete(uri)) return;
-    const counts = this.#subscriptionCounts(server);
+    const client = await this.#runningSubscriptionClient(session, server);
+    if (!client) return; // the process is gone, and its subscriptions with it
+    const counts = this.#subscriptionCounts(client);
     const left = (counts.get(uri) ?? 1) - 1;
     if (left > 0) {
       counts.set(uri, left);
       return;
     }
     counts.delete(uri);
-    if (this.#supervisor.get(server).status !== 'running') return;
-    await this.clientOf(server)
+    await client
       .request('resources/unsubscribe', { uri })
       .catch((error: unknown) =>
         this.#logger.warn({ server, uri, err: error }, 'backend unsubscribe failed'),
       );
   }
 
+  #subscriptionClient(session: ClientSession, server: string): Promise<McpClient> | McpClient {
+    return this.#supervisor.get(server).config.sessionMode === 'isolated'
+      ? this.clientFor(session, server)
+      : this.clientOf(server);
+  }
+
+  async #runningSubscriptionClient(session: ClientSession, server: string): Promise<McpClient | undefined> {
+    const managed =
+      this.#supervisor.get(server).config.sessionMode === 'isolated'
+        ? await session.isolated.get(server)?.catch(() => undefined)
+        : this.#supervisor.get(server);
+    return managed?.status === 'running' ? managed.client : undefined;
+  }
+
   /** Subscriptions live on the backend process: after a restart they are gone, so the counts restart too. */
   forgetSubscriptions(server: string): void {
-    this.#subscriptions.delete(server);
+    if (this.#supervisor.get(server).config.sessionMode === 'isolated') return;
     for (const session of this.#directory.sessions()) session.subscriptions.delete(server);
   }
 
-  #subscriptionCounts(server: string): Map<string, number> {
-    let counts = this.#subscriptions.get(server);
+  #subscriptionCounts(client: McpClient): Map<string, number> {
+    let counts = this.#subscriptions.get(client);
     if (!counts) {
       counts = new Map();
-      this.#subscriptions.set(server, counts);
+      this.#subscriptions.set(client, counts);
     }
     return counts;
   }
 
-  /** Sets each backend's log level to the most verbose level any of its sessions asked for. */
-  async syncLogLevel(server: string): Promise<void> {
+  /**
+   * Sets each shared backend's log level to the most verbose level any of its sessions asked for (the
+   * sessions then filter); an isolated process gets its own session's level.
+   */
+  async syncLogLevel(server: string, session?: ClientSession): Promise<void> {
+    const warn = (error: unknown) =>
+      this.#logger.warn({ server, err: error }, 'could not set the backend log level');
+    if (this.#supervisor.get(server).config.sessionMode === 'isolated') {
+      const managed = await session?.isolated.get(server)?.catch(() => undefined);
+      if (session?.logLevel && managed?.status === 'running' && managed.client.serverCapabilities.logging)
+        await managed.client.setLoggingLevel(session.logLevel).catch(warn);
+      return;
+    }
     let lowest: McpLoggingLevel | undefined;
-    for (const session of this.#directory.sessions()) {
-      if (!session.sees(server) || !session.logLevel) continue;
-      if (!lowest || LOG_LEVEL_RANK[session.logLevel] < LOG_LEVEL_RANK[lowest]) lowest = session.logLevel;
+    for (const each of this.#directory.sessions()) {
+      if (!each.sees(server) || !each.logLevel) continue;
+      if (!lowest || LOG_LEVEL_RANK[each.logLevel] < LOG_LEVEL_RANK[lowest]) lowest = each.logLevel;
     }
     if (!lowest) return;
-    const client =
-      this.#supervisor.get(server).status === 'running' ? this.#supervisor.get(server).client : undefined;
-    if (!client?.serverCapabilities.logging) return;
-    await client.setLoggingLevel(lowest).catch((error: unknown) => {
-      this.#logger.warn({ server, err: error }, 'could not set the backend log level');
-    });
+    const level = lowest;
+    await Promise.all(
+      this.#supervisor.instancesOf(server).map(async (instance) => {
+        if (instance.status !== 'running' || !instance.client.serverCapabilities.logging) return;
+        await instance.client.setLoggingLevel(level).catch(warn);
+      }),
+    );
   }
 
-  #markBusy(server: string, session: ClientSession, delta: number): void {
-    let busy = this.#busy.get(server);
+  #markBusy(client: McpClient, session: ClientSession, delta: number): void {
+    let busy = this.#busy.get(client);
     if (!busy) {
       busy = new Map();
-      this.#busy.set(server, busy);
+      this.#busy.set(client, busy);
     }
     const count = (busy.get(session) ?? 0) + delta;
     if (count > 0) busy.set(session, count);
-    else busy.delete(session);
+    else {
+      busy.delete(session);
+      if (busy.size === 0) this.#busy.delete(client);
+    }
   }
 
-  #onNotification(server: string, message: JsonRpcNotification): void {
+  #onNotification(server: string, message: JsonRpcNotification, owner?: ClientSession): void {
     const kind = LIST_CHANGED[message.method];
+    const isolatedServer = !owner && this.#supervisor.get(server).config.sessionMode === 'isolated';
     if (kind) {
-      this.#catalog.invalidate(server, kind);
-      if (kind === 'resources') this.#catalog.invalidate(server, 'resourceTemplates');
-      this.#fanOut(server, message, () => true);
+      if (!owner) {
+        this.#catalog.invalidate(server, kind);
+        if (kind === 'resources') this.#catalog.invalidate(server, 'resourceTemplates');
+      }
+      // An isolated server's primary only serves the aggregated lists; its sessions have their own.
+      this.#fanOut(server, message, (s) => !isolatedServer || s.target === '', owner);
       return;
     }
+    if (isolatedServer) return; // the primary of an isolated server does no session's work
+    const fanOut = (wanted: (session: ClientSession) => boolean) =>
+      this.#fanOut(server, message, wanted, owner);
     switch (message.method) {
       case 'notifications/message': {
         const level = message.params?.level as McpLoggingLevel | undefined;
         const rank = level ? (LOG_LEVEL_RANK[level] ?? 0) : 0;
-        this.#fanOut(server, message, (s) => s.logLevel !== undefined && rank >= LOG_LEVEL_RANK[s.logLevel]);
+        fanOut((s) => s.logLevel !== undefined && rank >= LOG_LEVEL_RANK[s.logLevel]);
         return;
       }
       case 'notifications/resources/updated': {
         const uri = message.params?.uri;
         if (typeof uri !== 'string') return;
-        this.#fanOut(server, message, (s) => {
+        fanOut((s) => {
           const uris = s.subscriptions.get(server);
           return uris !== undefined && [...uris].some((sub) => coversUri(sub, uri));
         });
@@ -280,9 +407,16 @@ export class BackendHub {
     }
   }
 
-  #fanOut(server: string, message: JsonRpcNotification, wanted: (session: ClientSession) => boolean): void {
+  /** To every session of the server that wants it; to the owner alone for an isolated process. */
+  #fanOut(
+    server: string,
+    message: JsonRpcNotification,
+    wanted: (session: ClientSession) => boolean,
+    owner: ClientSession | undefined,
+  ): void {
     const msg = message as unknown as Record<string, unknown>;
-    for (const session of this.#directory.sessions()) {
+    const audience = owner ? [owner] : this.#directory.sessions();
+    for (const session of audience) {
       if (!session.closed && session.sees(server) && wanted(session))
         this.#directory.sendToSession(session, msg);
     }
@@ -293,11 +427,15 @@ export class BackendHub {
    * is: the one session that has a call in flight on this backend and declared the capability gets it.
    * None or several: the backend gets an error (roots/list gets an empty list), never a broadcast.
    */
-  async #onServerRequest(server: string, request: JsonRpcRequest): Promise<unknown> {
+  async #onServerRequest(
+    server: string,
+    client: McpClient,
+    request: JsonRpcRequest,
+    owner: ClientSession | undefined,
+  ): Promise<unknown> {
     const capability = CAPABILITY_FOR_REQUEST[request.method]!;
-    const busy = [...(this.#busy.get(server)?.keys() ?? [])].filter(
-      (s) => !s.closed && s.clientCapabilities[capability] !== undefined,
-    );
+    const candidates = owner ? [owner] : [...(this.#busy.get(client)?.keys() ?? [])];
+    const busy = candidates.filter((s) => !s.closed && s.clientCapabilities[capability] !== undefined);
     if (busy.length !== 1) {
       if (request.method === 'roots/list') return { roots: [] };
       const why =

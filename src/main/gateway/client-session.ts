@@ -1,5 +1,6 @@
 import type { Transport } from '../../shared/frames.js';
 import type { JsonRpcId } from '../../shared/json-rpc.js';
+import type { ManagedServer } from '../managed-server.js';
 import type { McpLoggingLevel } from '../mcp-client.js';
 import type { ReplayLog } from './replay-log.js';
 
@@ -61,6 +62,8 @@ export class ClientSession {
   readonly serverRequests = new Map<string, PendingServerRequest>();
   /** Resource URIs this session subscribed to, per server. */
   readonly subscriptions = new Map<string, Set<string>>();
+  /** `sessionMode: "isolated"` servers: this session's own process of each (starting or started). */
+  readonly isolated = new Map<string, Promise<ManagedServer>>();
   /** Streamable HTTP: the events kept for Last-Event-ID resumption (absent when replay is off). */
   replay: ReplayLog | undefined;
   #nextServerRequestId = 1;

@@ -18,17 +18,12 @@ import type { SseProxyConfig } from '../config/config-schema.js';
 import type { StatusChange } from '../managed-server.js';
 import type { Supervisor } from '../supervisor.js';
 import { AggregateCatalog } from './aggregate-catalog.js';
-import { BackendHub } from './backend-hub.js';
+import { BackendHub, GATEWAY_CLIENT_CAPABILITIES } from './backend-hub.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import { SessionRouter } from './session-router.js';
 import { tokenDigestOf } from './token-digest.js';
 
 /** Capabilities the gateway declares to backends: it can route each of these to a client session. */
-/**
- * What the gateway declares to shared backends: only what it can route to exactly one client. Not
- * `roots`: a shared backend would ask once, cache one session's answer and show it to every session.
- */
-export const GATEWAY_CLIENT_CAPABILITIES = { sampling: {}, elicitation: {} };
 
 const WORKER_RESTART_DELAY_MS = 200;
 const HEALTH_TIMEOUT_MS = 2_000;
@@ -119,8 +114,8 @@ export class Gateway {
     this.#supervisor.setClientOptions({ capabilities: GATEWAY_CLIENT_CAPABILITIES });
     this.#unhook.push(this.#supervisor.addClientListener((name, client) => this.#hub.attach(name, client)));
     for (const name of this.#servers) {
-      const managed = this.#supervisor.get(name);
-      if (managed.status === 'running') this.#hub.attach(name, managed.client);
+      for (const managed of this.#supervisor.instancesOf(name))
+        if (managed.status === 'running') this.#hub.attach(name, managed.client);
     }
     const onStatus = (change: StatusChange) => this.#onStatus(change);
     this.#supervisor.on('status', onStatus);
@@ -279,13 +274,16 @@ export class Gateway {
 
   #onStatus(change: StatusChange): void {
     if (!this.#servers.includes(change.name)) return;
-    if (change.status === 'running' || change.status === 'failed') {
+    if (change.info.instance === 0 && (change.status === 'running' || change.status === 'failed')) {
       this.#catalog.invalidate(change.name);
       if (change.status === 'running') this.#hub.forgetSubscriptions(change.name);
     }
+    // A new process starts at the server's default level; give it the one its sessions asked for.
+    if (change.status === 'running') void this.#hub.syncLogLevel(change.name);
     const { info } = change;
     const status = {
       name: info.name,
+      instance: info.instance,
       status: info.status,
       previous: change.previous,
       pid: info.pid ?? null,

@@ -66,7 +66,7 @@ export class RequestDispatcher {
         const level = params?.level;
         if (!isMcpLoggingLevel(level)) throw invalidParams(`Invalid log level ${JSON.stringify(level)}`);
         session.logLevel = level;
-        await Promise.all(this.#serversOf(session).map((server) => this.#hub.syncLogLevel(server)));
+        await Promise.all(this.#serversOf(session).map((server) => this.#hub.syncLogLevel(server, session)));
         return {};
       }
       case 'resources/subscribe':

@@ -483,8 +483,11 @@ export class SessionRouter implements SessionDirectory {
       case 'notifications/cancelled':
         if (isObject(params)) this.#hub.cancel(session, params.requestId);
         return;
+      case 'notifications/roots/list_changed':
+        // Only a session's own (isolated) processes asked it for roots; shared ones never do.
+        this.#hub.notifyIsolated(session, method, params);
+        return;
       default:
-        // roots/list_changed and anything newer: nothing to route for a shared backend.
         this.#logger.debug({ session: shortId(session.sid), method }, 'client notification ignored');
     }
   }
