@@ -83,4 +83,45 @@ describe('gateway: server-to-client requests reach the one session that caused t
       await plain.close();
     }
   });
+
+  test('a backend that cancels its sampling request: the session hears notifications/cancelled with its own id', async () => {
+    const client = new Client({ name: 'slow-sampler', version: '1.0.0' }, { capabilities: { sampling: {} } });
+    const asked: Array<string | number> = [];
+    const cancelled: unknown[] = [];
+    // A sampler that never answers: the backend gives up first.
+    client.setRequestHandler(CreateMessageRequestSchema, (_request, extra) => {
+      asked.push(extra.requestId);
+      return new Promise(() => {});
+    });
+    const transport = new StreamableHTTPClientTransport(new URL(`${gw.url}/servers/notify/mcp`));
+    await client.connect(transport);
+    const original = transport.onmessage;
+    transport.onmessage = (message) => {
+      if ('method' in message && message.method === 'notifications/cancelled') cancelled.push(message.params);
+      original?.(message);
+    };
+    try {
+      const result = await client.callTool({ name: 'sample_cancel', arguments: { ms: 150 } });
+      assert.deepEqual(result.content, [{ type: 'text', text: 'gave up' }]);
+      assert.equal(asked.length, 1);
+      assert.deepEqual(cancelled, [{ requestId: asked[0], reason: 'took too long' }]);
+      assert.match(String(asked[0]), /^mcpr-/, 'the session-side id, not the backend one');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('tool-enabled sampling and URL elicitation are refused for sessions that did not declare them', async () => {
+    const client = await answeringClient(new URL(`${gw.url}/servers/notify/mcp`), 'streamable', 'M');
+    try {
+      for (const kind of ['sampling_tools', 'url']) {
+        const result = await client.callTool({ name: 'ask_mode', arguments: { kind } });
+        const outcome = JSON.parse((result.content as Array<{ text: string }>)[0]!.text);
+        assert.equal(outcome.code, -32602, `${kind}: ${JSON.stringify(outcome)}`);
+        assert.equal(outcome.result, undefined);
+      }
+    } finally {
+      await client.close();
+    }
+  });
 });

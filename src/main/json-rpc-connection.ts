@@ -320,6 +320,8 @@ export class JsonRpcConnection {
       const result = await handler(message);
       this.#write({ jsonrpc: '2.0', id: message.id, result: result ?? {} });
     } catch (error) {
+      // The other side cancelled this request: it expects no answer.
+      if (error instanceof CancelledError) return;
       const rpc =
         error instanceof JsonRpcError
           ? error

@@ -49,6 +49,35 @@ export function coversUri(subscribed: string, uri: string): boolean {
  */
 export const GATEWAY_CLIENT_CAPABILITIES = { sampling: {}, elicitation: {} };
 
+/**
+ * Refuses what the chosen session did not declare: tool-enabled sampling without `sampling.tools`, and an
+ * elicitation mode (`form` by default, or `url`) outside its `elicitation` capability (`{}` means form).
+ */
+function refuseUndeclaredMode(request: JsonRpcRequest, session: ClientSession): void {
+  const params = request.params ?? {};
+  const caps = session.clientCapabilities;
+  if (
+    request.method === 'sampling/createMessage' &&
+    (params.tools !== undefined || params.toolChoice !== undefined)
+  ) {
+    if (!isObject(caps.sampling) || !isObject(caps.sampling.tools))
+      throw new JsonRpcError(
+        RpcErrorCode.INVALID_PARAMS,
+        'The client did not declare sampling.tools; sampling with tools cannot be sent to it.',
+      );
+  }
+  if (request.method === 'elicitation/create') {
+    const mode = typeof params.mode === 'string' ? params.mode : 'form';
+    const declared = isObject(caps.elicitation) ? caps.elicitation : {};
+    const supported = Object.keys(declared).length === 0 ? mode === 'form' : isObject(declared[mode]);
+    if (!supported)
+      throw new JsonRpcError(
+        RpcErrorCode.INVALID_PARAMS,
+        `The client does not support elicitation mode "${mode}".`,
+      );
+  }
+}
+
 /** How long a client has to answer a backend's sampling/elicitation/roots request. */
 export const SERVER_REQUEST_TIMEOUT_MS = 120_000;
 
@@ -78,6 +107,11 @@ export class BackendHub {
   readonly #logger: Logger;
   /** Per backend process: sessions with calls in flight on it, and how many. */
   readonly #busy = new Map<McpClient, Map<ClientSession, number>>();
+  /** Per backend process: its requests now waiting on a client, by backend id (for its cancellations). */
+  readonly #asked = new Map<
+    McpClient,
+    Map<string, { session: ClientSession; id: string; via?: OutletRef }>
+  >();
   /** Per backend process: subscribed URI -> number of sessions subscribed through it. */
   #subscriptions = new WeakMap<McpClient, Map<string, number>>();
 
@@ -98,7 +132,10 @@ export class BackendHub {
    * isolated process: everything it sends concerns that one session.
    */
   attach(server: string, client: McpClient, owner?: ClientSession): void {
-    client.onNotification((message) => this.#onNotification(server, message, owner));
+    client.onNotification((message) => {
+      if (message.method === 'notifications/cancelled') this.#onBackendCancelled(client, message.params);
+      else this.#onNotification(server, message, owner);
+    });
     for (const method of Object.keys(CAPABILITY_FOR_REQUEST)) {
       client.setRequestHandler(method, (_params, request) =>
         this.#onServerRequest(server, client, request, owner),
@@ -445,8 +482,20 @@ export class BackendHub {
       throw new JsonRpcError(RpcErrorCode.METHOD_NOT_FOUND, `${request.method} cannot be routed: ${why}.`);
     }
     const session = busy[0]!;
+    refuseUndeclaredMode(request, session);
     const related = [...session.inflight.values()].find((call) => call.server === server)?.replyTo;
     const id = session.nextServerRequestId();
+    let asked = this.#asked.get(client);
+    if (!asked) {
+      asked = new Map();
+      this.#asked.set(client, asked);
+    }
+    const backendKey = idKey(request.id);
+    asked.set(backendKey, { session, id, ...(related ? { via: related } : {}) });
+    const forget = () => {
+      asked.delete(backendKey);
+      if (asked.size === 0 && this.#asked.get(client) === asked) this.#asked.delete(client);
+    };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         session.serverRequests.delete(id);
@@ -471,7 +520,31 @@ export class BackendHub {
           new JsonRpcError(RpcErrorCode.INTERNAL_ERROR, 'The client session has no open stream to ask on.'),
         );
       }
-    });
+    }).finally(forget);
+  }
+
+  /**
+   * The backend gave up on a request it sent to a client: the client hears it with its own id (on the
+   * stream the request went to), and the backend gets no answer for it.
+   */
+  #onBackendCancelled(client: McpClient, params: Record<string, unknown> | undefined): void {
+    const requestId = params?.requestId;
+    if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
+    const target = this.#asked.get(client)?.get(idKey(requestId));
+    if (!target) return;
+    const { session, id, via } = target;
+    const pending = session.serverRequests.get(id);
+    if (pending) {
+      session.serverRequests.delete(id);
+      clearTimeout(pending.timer);
+      pending.reject(new CancelledError('Cancelled by the server.'));
+    }
+    const reason = typeof params?.reason === 'string' ? { reason: params.reason } : {};
+    this.#directory.sendToSession(
+      session,
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, ...reason } },
+      via,
+    );
   }
 
   /** A client's answer to a request we forwarded from a backend. */
