@@ -239,7 +239,15 @@ describe('gateway: Streamable HTTP resumability (Last-Event-ID)', { timeout: 120
     assert.equal(call.status, 200);
     assert.match(call.headers.get('content-type') ?? '', /^application\/json/, 'no early stream to prime');
     assert.equal(call.json?.id, 1);
-    const get = await openRawSse(slowUrl, { 'mcp-session-id': sid });
+    // The stream has nothing to send yet; its status line must still arrive now, not with the first
+    // keep-alive (uWS holds the headers until the first body bytes).
+    const get = await Promise.race([
+      openRawSse(slowUrl, { 'mcp-session-id': sid }),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('no GET response headers within 5 s')), 5000).unref(),
+      ),
+    ]);
+    assert.equal(get.status, 200);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(get.events.length, 0, 'no empty-data event on an older session');
     get.close();

@@ -38,6 +38,9 @@ export class PendingStreamOutlet implements Outlet {
         maxBufferedBytes: this.#maxBufferedBytes,
         onClose: () => this.#finish(),
       });
+      // uWS ends the header block only with the first body bytes; a stream with nothing to say yet would
+      // leave the client waiting for its status line until the first keep-alive.
+      this.#stream.comment('open');
       return;
     }
     if (frame.body === undefined) this.#exchange.send(frame.status, '');
