@@ -1,0 +1,131 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { LoadSession } from './load/load-session.js';
+import { SseLoadSession } from './load/sse-load-session.js';
+import { StreamableLoadSession } from './load/streamable-load-session.js';
+import {
+  startCeiling,
+  startMcpProxy,
+  startMcpRunner,
+  startSupergateway,
+  type Target,
+  type Transport,
+} from './load/targets.js';
+import { machineInfo, writeResults } from './micro-harness.js';
+import { treeRssBytes } from './process-tree.js';
+
+/**
+ * `npm run bench:idle -- [--sessions 10000] [--transport sse,streamable] [--workers 2]
+ *   [--compare supergateway,mcp-proxy] [--ceiling yes|no]`
+ *
+ * Opens that many idle sessions on each transport (legacy: a GET stream; Streamable HTTP: initialize,
+ * initialized and the GET stream, as the SDK client does), waits for memory to settle, and reports how
+ * many were accepted and the target's process-tree RSS per session above its idle baseline.
+ */
+const { values } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '10000' },
+    transport: { type: 'string', default: 'sse,streamable' },
+    workers: { type: 'string', default: '2' },
+    compare: { type: 'string', default: '' },
+    ceiling: { type: 'string', default: 'yes' },
+  },
+});
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+const count = Number(values.sessions);
+const BATCH = 100;
+/** Give up on a target whose tree passes this (one peer forks a process per Streamable session). */
+const RSS_LIMIT_BYTES = 6 * 2 ** 30;
+
+interface IdleRow {
+  transport: Transport;
+  target: string;
+  requested: number;
+  accepted: number;
+  baselineMiB: number;
+  rssMiB: number;
+  kibPerSession: number;
+  note?: string;
+}
+
+const starters: Array<{ name: string; start: (t: Transport) => Promise<Target> }> = [
+  { name: 'mcp-runner', start: () => startMcpRunner(Number(values.workers)) },
+  ...list(values.compare).map((p) => ({
+    name: p,
+    start: (t: Transport) => (p === 'mcp-proxy' ? startMcpProxy() : startSupergateway(t)),
+  })),
+  ...(values.ceiling === 'no' ? [] : [{ name: 'ceiling', start: () => startCeiling() }]),
+];
+
+const settle = () => new Promise((r) => setTimeout(r, 2000));
+
+async function idle(target: Target, transport: Transport): Promise<IdleRow> {
+  await settle();
+  const baseline = treeRssBytes(target.pid);
+  const sessions: LoadSession[] = [];
+  let accepted = 0;
+  let note: string | undefined;
+  for (let i = 0; i < count && !note; i += BATCH) {
+    const batch = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) =>
+      transport === 'sse'
+        ? new SseLoadSession(target.origin, target.ssePath, `i${i + j}`)
+        : new StreamableLoadSession(target.origin, target.mcpPath, `i${i + j}`),
+    );
+    sessions.push(...batch);
+    const results = await Promise.allSettled(batch.map((s) => s.open()));
+    accepted += results.filter((r) => r.status === 'fulfilled').length;
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed)
+      note = `refused at session ${accepted + 1}: ${String(failed.reason?.message ?? failed.reason)}`;
+    const rss = treeRssBytes(target.pid);
+    if (rss > RSS_LIMIT_BYTES) note = `aborted at ${Math.round(rss / 2 ** 30)} GiB RSS, ${accepted} sessions`;
+  }
+  await settle();
+  const rss = treeRssBytes(target.pid);
+  for (const s of sessions) s.close();
+  return {
+    transport,
+    target: target.name,
+    requested: count,
+    accepted,
+    baselineMiB: Math.round(baseline / 2 ** 20),
+    rssMiB: Math.round(rss / 2 ** 20),
+    kibPerSession: accepted > 0 ? Math.round(((rss - baseline) / accepted / 1024) * 10) / 10 : 0,
+    ...(note ? { note } : {}),
+  };
+}
+
+function table(rows: IdleRow[]): string {
+  return [
+    '| transport | target | sessions | accepted | baseline RSS | RSS with sessions | per session | note |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.transport} | ${r.target} | ${r.requested} | ${r.accepted} | ${r.baselineMiB} MiB | ${r.rssMiB} MiB | ${r.kibPerSession} KiB | ${r.note ?? ''} |`,
+    ),
+  ].join('\n');
+}
+
+const rows: IdleRow[] = [];
+for (const transport of list(values.transport) as Transport[]) {
+  for (const starter of starters) {
+    const target = await starter.start(transport);
+    try {
+      const row = await idle(target, transport);
+      rows.push(row);
+      console.log(table([row]).split('\n').at(-1));
+    } finally {
+      await target.stop();
+    }
+  }
+}
+const command = `npm run bench:idle -- ${process.argv.slice(2).join(' ')}`.trim();
+console.log(`\n${table(rows)}\n\ncommand: ${command}`);
+const file = writeResults('idle-latest.json', { machine: machineInfo(), command, rows });
+writeFileSync(file.replace(/\.json$/, '.md'), `${table(rows)}\n\ncommand: \`${command}\`\n`);
+console.log(`written to ${file} (.md)`);
+process.exit(0);

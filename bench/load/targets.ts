@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/support/free-port.js';
+
+export type Transport = 'sse' | 'streamable';
+
+/** Something the load generator can drive: the gateway, a peer, or the ceiling reference. */
+export interface Target {
+  name: string;
+  origin: string;
+  /** Path of the legacy SSE stream and of the Streamable HTTP endpoint. */
+  ssePath: string;
+  mcpPath: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const echoServer = join(root, 'dist/test/fixtures/echo-server.js');
+const bin = (name: string) => join(root, 'node_modules/.bin', name);
+
+async function waitReady(origin: string, path: string, child: ChildProcess, ok: (status: number) => boolean) {
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before it was ready`);
+    const status = await fetch(origin + path, { method: 'HEAD' }).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status !== 0 && ok(status)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${origin}${path} did not become ready`);
+}
+
+function started(
+  name: string,
+  child: ChildProcess,
+  origin: string,
+  ssePath: string,
+  mcpPath: string,
+): Target {
+  return {
+    name,
+    origin,
+    ssePath,
+    mcpPath,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** mcp-runner's CLI on the echo fixture with the given worker count. */
+export async function startMcpRunner(workers: number): Promise<Target> {
+  const port = await freePort();
+  const config = join(mkdtempSync(join(tmpdir(), 'mcpr-bench-')), 'config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      mcpServers: { echo: { command: process.execPath, args: [echoServer] } },
+      sseProxy: { port, workers, maxSessions: 1_000_000 },
+    }),
+  );
+  const child = spawn(
+    process.execPath,
+    [join(root, 'dist/src/main/cli.js'), '--config', config, '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const origin = `http://127.0.0.1:${port}`;
+  // Ready: the workers answer and the backend finished its handshake.
+  for (let i = 0; i < 400; i++) {
+    const running = await fetch(`${origin}/status`).then(
+      async (r) =>
+        r.status === 200 &&
+        ((await r.json()) as { servers: Array<{ status: string }> }).servers[0]?.status === 'running',
+      () => false,
+    );
+    if (running) return started(`mcp-runner ${workers}w`, child, origin, '/sse', '/mcp');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('mcp-runner did not become ready');
+}
+
+/** mcp-proxy (punkpeye), which serves both transports from one process. */
+export async function startMcpProxy(): Promise<Target> {
+  const port = await freePort();
+  const child = spawn(
+    bin('mcp-proxy'),
+    ['--port', String(port), '--host', '127.0.0.1', '--', process.execPath, echoServer],
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    },
+  );
+  const origin = `http://127.0.0.1:${port}`;
+  await waitReady(origin, '/ping', child, (s) => s < 500);
+  return started('mcp-proxy', child, origin, '/sse', '/mcp');
+}
+
+/** supergateway, one transport per process (stateful Streamable HTTP: one child per session, as it does). */
+export async function startSupergateway(transport: Transport): Promise<Target> {
+  const port = await freePort();
+  const args = ['--stdio', `${process.execPath} ${echoServer}`, '--port', String(port), '--logLevel', 'none'];
+  if (transport === 'streamable') args.push('--outputTransport', 'streamableHttp', '--stateful');
+  const child = spawn(bin('supergateway'), args, { stdio: ['ignore', 'ignore', 'ignore'] });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitReady(origin, transport === 'sse' ? '/message' : '/mcp', child, () => true);
+  return started('supergateway', child, origin, '/sse', '/mcp');
+}
+
+/** The in-process uWS reference (bench/ceiling-server.ts). */
+export async function startCeiling(): Promise<Target> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'dist/bench/ceiling-server.js'), String(port)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitReady(origin, '/mcp', child, () => true);
+  return started('ceiling (uWS in-process)', child, origin, '/sse', '/mcp');
+}
