@@ -5,7 +5,7 @@ const W = 420;
 const H = 300;
 const PAD = { left: 60, right: 10, top: 30, bottom: 40 };
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }
 
@@ -21,7 +21,7 @@ function panel(rows: Row[], title: string, x0: number, names: string[]): string 
     (sessions.length === 1 ? plotW / 2 : (sessions.indexOf(n) / (sessions.length - 1)) * plotW);
   const yOf = (v: number) => PAD.top + plotH - (v / maxY) * plotH;
   const parts = [
-    `<text x="${x0 + W / 2}" y="18" text-anchor="middle" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${x0 + W / 2}" y="18" text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`,
     `<line x1="${x0 + PAD.left}" y1="${PAD.top + plotH}" x2="${x0 + W - PAD.right}" y2="${PAD.top + plotH}" stroke="#333"/>`,
     `<line x1="${x0 + PAD.left}" y1="${PAD.top}" x2="${x0 + PAD.left}" y2="${PAD.top + plotH}" stroke="#333"/>`,
   ];
@@ -67,7 +67,7 @@ export function chart(rows: Row[]): string {
   const legend = names.map(
     (name, i) =>
       `<rect x="${PAD.left}" y="${H + 8 + i * 18}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>` +
-      `<text x="${PAD.left + 18}" y="${H + 18 + i * 18}">${escape(name)}</text>`,
+      `<text x="${PAD.left + 18}" y="${H + 18 + i * 18}">${escapeXml(name)}</text>`,
   );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + legendH}" font-family="sans-serif" font-size="11">`,
