@@ -49,7 +49,26 @@ interface IdleRow {
   baselineMiB: number;
   rssMiB: number;
   kibPerSession: number;
+  /** mcp-runner only: V8 heap per session on the main thread and in all workers, from /status. */
+  heap?: { mainKiB: number; workersKiB: number };
   note?: string;
+}
+
+interface HeapReport {
+  main?: { heapUsedBytes: number };
+  workers?: Array<{ heapUsedBytes: number }>;
+}
+
+/** mcp-runner's own account of its heaps (other targets have no /status). */
+async function heaps(target: Target): Promise<{ main: number; workers: number } | undefined> {
+  const report = (await fetch(`${target.origin}/status`)
+    .then((r) => (r.ok ? r.json() : undefined))
+    .catch(() => undefined)) as HeapReport | undefined;
+  if (!report?.main || !report.workers) return undefined;
+  return {
+    main: report.main.heapUsedBytes,
+    workers: report.workers.reduce((n, w) => n + w.heapUsedBytes, 0),
+  };
 }
 
 const starters: Array<{ name: string; start: (t: Transport) => Promise<Target> }> = [
@@ -66,6 +85,7 @@ const settle = () => new Promise((r) => setTimeout(r, 2000));
 async function idle(target: Target, transport: Transport): Promise<IdleRow> {
   await settle();
   const baseline = treeRssBytes(target.pid);
+  const heapBefore = await heaps(target);
   const sessions: LoadSession[] = [];
   let accepted = 0;
   let note: string | undefined;
@@ -86,7 +106,9 @@ async function idle(target: Target, transport: Transport): Promise<IdleRow> {
   }
   await settle();
   const rss = treeRssBytes(target.pid);
+  const heapAfter = await heaps(target);
   for (const s of sessions) s.close();
+  const perSession = (bytes: number) => Math.round((bytes / Math.max(1, accepted) / 1024) * 10) / 10;
   return {
     transport,
     target: target.name,
@@ -94,18 +116,26 @@ async function idle(target: Target, transport: Transport): Promise<IdleRow> {
     accepted,
     baselineMiB: Math.round(baseline / 2 ** 20),
     rssMiB: Math.round(rss / 2 ** 20),
-    kibPerSession: accepted > 0 ? Math.round(((rss - baseline) / accepted / 1024) * 10) / 10 : 0,
+    kibPerSession: accepted > 0 ? perSession(rss - baseline) : 0,
+    ...(heapBefore && heapAfter
+      ? {
+          heap: {
+            mainKiB: perSession(heapAfter.main - heapBefore.main),
+            workersKiB: perSession(heapAfter.workers - heapBefore.workers),
+          },
+        }
+      : {}),
     ...(note ? { note } : {}),
   };
 }
 
 function table(rows: IdleRow[]): string {
   return [
-    '| transport | target | sessions | accepted | baseline RSS | RSS with sessions | per session | note |',
-    '|---|---|---:|---:|---:|---:|---:|---|',
+    '| transport | target | sessions | accepted | baseline RSS | RSS with sessions | RSS per session | of which heap: main / workers | note |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.transport} | ${r.target} | ${r.requested} | ${r.accepted} | ${r.baselineMiB} MiB | ${r.rssMiB} MiB | ${r.kibPerSession} KiB | ${r.note ?? ''} |`,
+        `| ${r.transport} | ${r.target} | ${r.requested} | ${r.accepted} | ${r.baselineMiB} MiB | ${r.rssMiB} MiB | ${r.kibPerSession} KiB | ${r.heap ? `${r.heap.mainKiB} / ${r.heap.workersKiB} KiB` : ''} | ${r.note ?? ''} |`,
     ),
   ].join('\n');
 }

@@ -27,4 +27,6 @@ export interface WorkerStats {
   bufferedBytes: number;
   slowClientsDropped: number;
   requests: number;
+  /** This worker's V8 heap in use (its own isolate, not the process). */
+  heapUsedBytes: number;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import {
@@ -119,6 +120,7 @@ export class WorkerShard {
       bufferedBytes: buffered,
       slowClientsDropped: this.#slowDropped,
       requests: this.#requests,
+      heapUsedBytes: getHeapStatistics().used_heap_size,
     };
   }
 

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { getHeapStatistics } from 'node:v8';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -316,6 +317,7 @@ export class Gateway {
         sessions: this.#router.sessionCount,
         inflight: this.#router.inflightCount(),
         workerRestarts: this.#workerRestarts,
+        main: { heapUsedBytes: getHeapStatistics().used_heap_size, rssBytes: process.memoryUsage.rss() },
       },
     };
   }

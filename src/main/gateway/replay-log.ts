@@ -16,6 +16,8 @@ export interface LoggedEvent {
 interface LoggedStream {
   /** Where the stream's messages go now; re-pointed when the client resumes on a new connection. */
   ref: OutletRef;
+  /** The client was given an id on this stream (a priming event), so it may come back for the rest. */
+  primed: boolean;
   lastSeq: number;
   events: LoggedEvent[];
   done: boolean;
@@ -55,13 +57,18 @@ export class ReplayLog {
     ref.stream = stream;
     const existing = this.#streams.get(stream);
     if (existing) existing.ref = ref;
-    else this.#streams.set(stream, { ref, lastSeq: 0, events: [], done: false });
+    else this.#streams.set(stream, { ref, primed: false, lastSeq: 0, events: [], done: false });
     return stream;
   }
 
-  /** The id of the newest event on a stream (for priming: resuming from it replays what comes after). */
-  lastId(stream: number): string {
-    return this.#id(stream, this.#streams.get(stream)?.lastSeq ?? 0);
+  /**
+   * The id for a priming event: the newest event's on that stream, so resuming from it replays what
+   * comes after.
+   */
+  primingId(stream: number): string {
+    const logged = this.#streams.get(stream);
+    if (logged) logged.primed = true;
+    return this.#id(stream, logged?.lastSeq ?? 0);
   }
 
   /**
@@ -76,6 +83,12 @@ export class ReplayLog {
   ): boolean {
     const logged = this.#streams.get(stream);
     if (!logged) return false;
+    if (final && !logged.primed && logged.events.length === 0) {
+      // An answer that comes first goes out as plain JSON: the client holds no event id and can never
+      // ask for it again, so it is neither numbered nor kept.
+      this.#streams.delete(stream);
+      return false;
+    }
     const seq = ++logged.lastSeq;
     const id = this.#id(stream, seq);
     const bytes = send(id);

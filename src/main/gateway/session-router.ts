@@ -316,7 +316,7 @@ export class SessionRouter implements SessionDirectory {
       this.#send(shard, {
         k: FrameKind.DELIVER,
         outlet,
-        eventId: session.replay.lastId(STANDALONE_STREAM),
+        eventId: session.replay.primingId(STANDALONE_STREAM),
         retry: SSE_RETRY_MS,
       });
     }
@@ -470,7 +470,7 @@ export class SessionRouter implements SessionDirectory {
     this.#send(own.shard, {
       k: FrameKind.DELIVER,
       outlet: own.outlet,
-      eventId: log.lastId(stream),
+      eventId: log.primingId(stream),
       retry: SSE_RETRY_MS,
     });
   }
