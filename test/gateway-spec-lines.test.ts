@@ -978,6 +978,42 @@ describe('spec checklist §6: lines not covered elsewhere, over real HTTP', { ti
     assert.equal(tasks?.error?.code, -32601, 'tasks/list is not offered on /mcp');
   });
 
+  test('[§6.115] on a per-server endpoint another session’s task is not listed, readable or cancellable', {
+    todo: '/servers/{name}/mcp forwards task-augmented tools/call and tasks/* to the shared backend: any session sees and cancels any task',
+  }, async () => {
+    const url = `${gw.url}/servers/everything/mcp`;
+    const [owner, other] = await Promise.all([openSession(url), openSession(url)]);
+    const created = await answerOf(
+      url,
+      owner,
+      call('t-115', 'simulate-research-query', { topic: 'owner only' }, { task: { ttl: 60_000 } }),
+    );
+    const taskId = created?.result?.task?.taskId as string | undefined;
+    try {
+      if (taskId === undefined) return; // refused outright: nothing to leak
+      const listed = await answerOf(url, other, { jsonrpc: '2.0', id: 1, method: 'tasks/list' });
+      const ids = ((listed?.result?.tasks ?? []) as Json[]).map((t) => t.taskId);
+      assert.ok(!ids.includes(taskId), `another session lists the task: ${JSON.stringify(listed)}`);
+      const read = await answerOf(url, other, {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tasks/get',
+        params: { taskId },
+      });
+      assert.ok(read?.error, `another session reads the task: ${JSON.stringify(read)}`);
+      const cancel = await answerOf(url, other, {
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tasks/cancel',
+        params: { taskId },
+      });
+      assert.ok(cancel?.error, `another session cancels the task: ${JSON.stringify(cancel)}`);
+    } finally {
+      if (taskId !== undefined)
+        await answerOf(url, owner, { jsonrpc: '2.0', id: 4, method: 'tasks/cancel', params: { taskId } });
+    }
+  });
+
   test('[§6.75, §6.76] a backend gets one initialize and one notifications/initialized, whatever the sessions', async () => {
     await sdk('/servers/echo/mcp');
     await sdk('/mcp');
