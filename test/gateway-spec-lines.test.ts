@@ -785,7 +785,7 @@ describe('spec checklist §6: lines not covered elsewhere, over real HTTP', { ti
   // ----------------------------------------------------------------------------------------------------
   // F. Resumability
 
-  test('[§6.50] legacy SSE messages carry no id: (nothing is kept for replay there)', async () => {
+  test('[§6.50] legacy SSE messages carry no id field, since nothing is kept for replay there', async () => {
     const stream = await openRawSse(`${gw.url}/servers/echo/sse`, AUTH);
     try {
       const endpoint = await stream.next((e) => e.event === 'endpoint');
