@@ -71,12 +71,14 @@ export async function startMcpRunner(workers: number): Promise<Target> {
       sseProxy: { port, workers, maxSessions: 1_000_000 },
     }),
   );
+  // BENCH_TARGET_NODE_OPTIONS (e.g. --cpu-prof) goes to the gateway process only, to profile it under load.
+  const env = process.env.BENCH_TARGET_NODE_OPTIONS
+    ? { ...process.env, NODE_OPTIONS: process.env.BENCH_TARGET_NODE_OPTIONS }
+    : process.env;
   const child = spawn(
     process.execPath,
     [join(root, 'dist/src/main/cli.js'), '--config', config, '--log-level', 'warn'],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    { stdio: ['ignore', 'ignore', 'inherit'], env },
   );
   const origin = `http://127.0.0.1:${port}`;
   // Ready: the workers answer and the backend finished its handshake.

@@ -16,7 +16,12 @@ const MAX_PREFLIGHT_AGE_S = '86400';
  * come before any session lookup, so a refused request learns nothing about which sessions exist.
  * Returns false when it has already answered the request.
  */
-export function admit(exchange: HttpExchange, options: WorkerOptions, digest: Buffer | undefined): boolean {
+export function admit(
+  exchange: HttpExchange,
+  options: WorkerOptions,
+  digest: Buffer | undefined,
+  requireToken = true,
+): boolean {
   const { info } = exchange;
   const policy = { allowedOrigins: options.allowedOrigins, loopbackOnly: options.loopbackOnly };
   if (!checkOriginAndHost(info.origin, info.host, policy)) {
@@ -25,6 +30,7 @@ export function admit(exchange: HttpExchange, options: WorkerOptions, digest: Bu
     exchange.sendRpcError(403, RpcErrorCode.INVALID_REQUEST, 'Forbidden: Origin or Host not allowed');
     return false;
   }
+  if (!requireToken) return true;
   const auth = checkBearer(info.authorization, digest);
   if (auth === 'missing') {
     exchange.sendRpcError(401, RpcErrorCode.INVALID_REQUEST, 'Unauthorized: a bearer token is required', [

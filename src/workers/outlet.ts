@@ -12,4 +12,6 @@ export interface Outlet {
   close(reason: string): void;
   /** Bytes waiting for a slow client. */
   readonly bufferedBytes: number;
+  /** Writes an SSE comment if this outlet is an open stream, so idle connections are not cut by proxies. */
+  keepAlive(): void;
 }

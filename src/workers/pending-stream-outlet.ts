@@ -31,6 +31,10 @@ export class PendingStreamOutlet implements Outlet {
     return this.#stream;
   }
 
+  keepAlive(): void {
+    this.#stream?.comment('keepalive');
+  }
+
   reply(frame: ReplyFrame): void {
     if (this.#closed || this.#stream) return;
     if (frame.status === 200) {

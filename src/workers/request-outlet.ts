@@ -34,6 +34,10 @@ export class RequestOutlet implements Outlet {
     return this.#stream?.bufferedBytes ?? 0;
   }
 
+  keepAlive(): void {
+    this.#stream?.comment('keepalive');
+  }
+
   reply(frame: ReplyFrame): void {
     if (this.#closed) return;
     if (this.#stream) {

@@ -83,12 +83,12 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
   process.on('unhandledRejection', onFault);
 
   const route =
-    (exchangeHandler: Handler, paramCount = 0) =>
+    (exchangeHandler: Handler, paramCount = 0, requireToken = true) =>
     (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
       const params: string[] = [];
       for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i) ?? '');
       const exchange = new HttpExchange(res, readRequest(req));
-      if (!admit(exchange, options, digest)) return;
+      if (!admit(exchange, options, digest, requireToken)) return;
       try {
         const result = exchangeHandler(exchange, params);
         if (result) result.catch((error: unknown) => internalError(exchange, error));
@@ -168,6 +168,16 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
       }, 1),
     )
     .any('/servers/:name/mcp', route(methodNotAllowed('GET, POST, DELETE')))
+    // OAuth discovery: there is no authorization server here. A 401 would send clients into an OAuth flow
+    // that cannot succeed; a 404 tells them to use the static token they were given.
+    .any(
+      '/.well-known/*',
+      route(
+        (ex) => ex.sendRpcError(404, RpcErrorCode.INVALID_REQUEST, `Not Found: ${ex.info.path}`),
+        0,
+        false,
+      ),
+    )
     .get('/health', route(statusQuery('health')))
     .get('/status', route(statusQuery('status')))
     .any(

@@ -28,6 +28,10 @@ export class StreamOutlet implements Outlet {
     return this.stream.bufferedBytes;
   }
 
+  keepAlive(): void {
+    this.stream.comment('keepalive');
+  }
+
   deliver(frame: DeliverFrame): void {
     this.stream.event('message', JSON.stringify(frame.msg), frame.eventId);
     if (frame.final) this.stream.end();

@@ -14,7 +14,6 @@ import { shortId } from '../shared/logger.js';
 import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
 import type { HttpExchange } from './http-exchange.js';
 import type { Outlet } from './outlet.js';
-import { PendingStreamOutlet } from './pending-stream-outlet.js';
 import { RequestOutlet } from './request-outlet.js';
 import { StreamOutlet } from './stream-outlet.js';
 
@@ -140,10 +139,7 @@ export class WorkerShard {
   }
 
   #sendKeepAlives(): void {
-    for (const outlet of this.#outlets.values()) {
-      if (outlet instanceof StreamOutlet) outlet.stream.comment('keepalive');
-      else if (outlet instanceof PendingStreamOutlet) outlet.stream?.comment('keepalive');
-    }
+    for (const outlet of this.#outlets.values()) outlet.keepAlive();
   }
 
   #onFrame(frame: MainToWorkerFrame): void {

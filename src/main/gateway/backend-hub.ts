@@ -112,6 +112,8 @@ export class BackendHub {
     McpClient,
     Map<string, { session: ClientSession; id: string; via?: OutletRef }>
   >();
+  /** Per backend process: backend subscribes still waiting for their answer, by URI. */
+  #subscribing = new WeakMap<McpClient, Map<string, Promise<void>>>();
   /** Per backend process: subscribed URI -> number of sessions subscribed through it. */
   #subscriptions = new WeakMap<McpClient, Map<string, number>>();
 
@@ -309,8 +311,26 @@ export class BackendHub {
     const client = await this.#subscriptionClient(session, server);
     const counts = this.#subscriptionCounts(client);
     const count = counts.get(uri) ?? 0;
-    if (count === 0) await client.request('resources/subscribe', { uri });
-    counts.set(uri, (counts.get(uri) ?? 0) + 1);
+    // Counted before the backend answers, so concurrent subscribers share the first one's request.
+    counts.set(uri, count + 1);
+    let pending = this.#subscribing.get(client);
+    try {
+      if (count === 0) {
+        const request = client.request('resources/subscribe', { uri }).then(() => {});
+        if (!pending) {
+          pending = new Map();
+          this.#subscribing.set(client, pending);
+        }
+        pending.set(uri, request);
+        await request.finally(() => pending!.delete(uri));
+      } else await pending?.get(uri);
+    } catch (error) {
+      const left = (counts.get(uri) ?? 1) - 1;
+      if (left > 0) counts.set(uri, left);
+      else counts.delete(uri);
+      throw error;
+    }
+    uris = session.subscriptions.get(server);
     if (!uris) {
       uris = new Set();
       session.subscriptions.set(server, uris);
@@ -462,7 +482,7 @@ export class BackendHub {
   /**
    * A backend asks a client something. stdio carries no link to the request that caused it, so the rule
    * is: the one session that has a call in flight on this backend and declared the capability gets it.
-   * None or several: the backend gets an error (roots/list gets an empty list), never a broadcast.
+   * None or several: the backend gets -32601, as from a client without that capability; never a broadcast.
    */
   async #onServerRequest(
     server: string,
@@ -474,7 +494,6 @@ export class BackendHub {
     const candidates = owner ? [owner] : [...(this.#busy.get(client)?.keys() ?? [])];
     const busy = candidates.filter((s) => !s.closed && s.clientCapabilities[capability] !== undefined);
     if (busy.length !== 1) {
-      if (request.method === 'roots/list') return { roots: [] };
       const why =
         busy.length === 0
           ? 'no client session that supports it is waiting on this server'

@@ -34,6 +34,23 @@ function stringParam(params: Params | undefined, key: string): string {
 }
 
 /**
+ * Tasks (2025-11-25) belong to the connection that created them; on a backend shared by many sessions any
+ * session could list, read or cancel another's. The gateway advertises no `tasks` capability, and refuses
+ * what a client could still send.
+ */
+function refuseTasks(method: string, params: Params | undefined): void {
+  if (method.startsWith('tasks/'))
+    throw new JsonRpcError(
+      RpcErrorCode.METHOD_NOT_FOUND,
+      `Method not found: ${method} (the gateway does not offer tasks)`,
+    );
+  if (params?.task !== undefined)
+    throw invalidParams(
+      'Task-augmented requests are not supported by the gateway; send the request without params.task.',
+    );
+}
+
+/**
  * Answers one client request for a session: locally where the gateway owns the answer (initialize,
  * ping, logging level, the aggregated lists), otherwise by forwarding to the backend that owns it.
  */
@@ -57,6 +74,7 @@ export class RequestDispatcher {
 
   async handle(ctx: RequestContext, method: string, params: Params | undefined): Promise<unknown> {
     const { session } = ctx;
+    refuseTasks(method, params);
     switch (method) {
       case 'initialize':
         return this.#initialize(session, params);
