@@ -326,3 +326,31 @@ describe('gateway: JSON-RPC batches on Streamable HTTP', { timeout: 60_000 }, ()
     }
   });
 });
+
+describe('gateway: replayBufferBytes 0 turns event ids and resumption off', { timeout: 60_000 }, () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway(
+      { slow: { command: node, args: [fixturePath('slow-server'), '--delay-ms', '50'] } },
+      { replayBufferBytes: 0 },
+    );
+  });
+  after(() => gw.stop());
+
+  test('no priming, no ids: nothing is kept, so nothing invites a resume', async () => {
+    const url = `${gw.url}/servers/slow/mcp`;
+    const sid = await initSession(url, '2025-11-25');
+    const get = await openRawSse(url, { 'mcp-session-id': sid });
+    const call = await postJson(
+      url,
+      { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'echo', arguments: { text: 'plain' } } },
+      headersFor(sid),
+    );
+    assert.equal(call.status, 200);
+    assert.match(call.headers.get('content-type') ?? '', /^application\/json/, 'answered as plain JSON');
+    assert.equal(call.json?.result?.content?.[0]?.text, 'plain');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(get.events.length, 0, 'no priming event on the GET stream');
+    get.close();
+  });
+});
