@@ -77,49 +77,51 @@ describe('gateway: Streamable HTTP resumability (Last-Event-ID)', { timeout: 120
   });
   after(() => gw.stop());
 
-  test('the official client resumes a cut POST stream with Last-Event-ID and gets its answer', async () => {
-    const seen: Array<{ method: string; lastEventId: string | null }> = [];
-    let cut = 0;
-    // A fetch that drops the first tools/call response right after its priming event, as a flaky network would.
-    const flakyFetch: typeof fetch = async (input, init) => {
-      const headers = new Headers(init?.headers);
-      seen.push({ method: init?.method ?? 'GET', lastEventId: headers.get('last-event-id') });
-      const response = await fetch(input, init);
-      const isCall = typeof init?.body === 'string' && init.body.includes('"tools/call"');
-      if (!isCall || cut > 0 || !response.body) return response;
-      cut += 1;
-      const reader = response.body.getReader();
-      const first = await reader.read();
-      let pulls = 0;
-      // The priming event is handed over first; the drop comes on the next read, as on a real network.
-      const body = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (pulls++ === 0 && first.value) {
-            controller.enqueue(first.value);
-            return;
-          }
-          void reader.cancel();
-          controller.error(new Error('simulated network drop'));
-        },
-      });
-      return new Response(body, { status: response.status, headers: response.headers });
-    };
-    const transport = new StreamableHTTPClientTransport(new URL(slowUrl), { fetch: flakyFetch });
-    const client = new Client({ name: 'resume-test', version: '1.0.0' });
-    await client.connect(transport);
-    try {
-      const result = await client.callTool({ name: 'echo', arguments: { text: 'survived the drop' } });
-      assert.deepEqual(result.content, [{ type: 'text', text: 'survived the drop' }]);
-      assert.equal(cut, 1, 'the stream was cut once');
-      const resume = seen.find((r) => r.method === 'GET' && r.lastEventId);
-      assert.ok(resume, `the client resumed with Last-Event-ID: ${JSON.stringify(seen)}`);
-      // The session still works normally afterwards.
-      const again = await client.callTool({ name: 'echo', arguments: { text: 'next' } });
-      assert.deepEqual(again.content, [{ type: 'text', text: 'next' }]);
-    } finally {
-      await client.close();
-    }
-  });
+  for (const path of ['/servers/slow/mcp', '/mcp']) {
+    test(`the official client resumes a cut POST stream with Last-Event-ID and gets its answer (${path})`, async () => {
+      const seen: Array<{ method: string; lastEventId: string | null }> = [];
+      let cut = 0;
+      // A fetch that drops the first tools/call response right after its priming event, as a flaky network would.
+      const flakyFetch: typeof fetch = async (input, init) => {
+        const headers = new Headers(init?.headers);
+        seen.push({ method: init?.method ?? 'GET', lastEventId: headers.get('last-event-id') });
+        const response = await fetch(input, init);
+        const isCall = typeof init?.body === 'string' && init.body.includes('"tools/call"');
+        if (!isCall || cut > 0 || !response.body) return response;
+        cut += 1;
+        const reader = response.body.getReader();
+        const first = await reader.read();
+        let pulls = 0;
+        // The priming event is handed over first; the drop comes on the next read, as on a real network.
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (pulls++ === 0 && first.value) {
+              controller.enqueue(first.value);
+              return;
+            }
+            void reader.cancel();
+            controller.error(new Error('simulated network drop'));
+          },
+        });
+        return new Response(body, { status: response.status, headers: response.headers });
+      };
+      const transport = new StreamableHTTPClientTransport(new URL(`${gw.url}${path}`), { fetch: flakyFetch });
+      const client = new Client({ name: 'resume-test', version: '1.0.0' });
+      await client.connect(transport);
+      try {
+        const result = await client.callTool({ name: 'echo', arguments: { text: 'survived the drop' } });
+        assert.deepEqual(result.content, [{ type: 'text', text: 'survived the drop' }]);
+        assert.equal(cut, 1, 'the stream was cut once');
+        const resume = seen.find((r) => r.method === 'GET' && r.lastEventId);
+        assert.ok(resume, `the client resumed with Last-Event-ID: ${JSON.stringify(seen)}`);
+        // The session still works normally afterwards.
+        const again = await client.callTool({ name: 'echo', arguments: { text: 'next' } });
+        assert.deepEqual(again.content, [{ type: 'text', text: 'next' }]);
+      } finally {
+        await client.close();
+      }
+    });
+  }
 
   test('2025-11-25: a POST stream starts with a priming event (id, retry, empty data); a resumed stream replays only its own events and ends after the answer', async () => {
     const sid = await initSession(slowUrl, '2025-11-25');
