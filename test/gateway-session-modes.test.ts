@@ -50,13 +50,14 @@ describe('gateway: instances > 1 spread calls over processes, least loaded first
     assert.equal(new Set(pids).size, 3, `three processes: ${JSON.stringify(before)}`);
     const { client } = await connect(`${gw.url}/servers/echo/mcp`);
     try {
-      const calls = [1, 2, 3].map(() => client.callTool({ name: 'sleep', arguments: { ms: 1500 } }));
+      const calls = [1, 2, 3].map(() => client.callTool({ name: 'sleep', arguments: { ms: 3000 } }));
+      let loads: number[] = [];
       const spread = await waitForAsync(async () => {
         const now = await serverStatus(gw.url, 'echo');
-        const loads = [now.inFlight, ...(now.replicas ?? []).map((r) => r.inFlight)];
+        loads = [now.inFlight, ...(now.replicas ?? []).map((r) => r.inFlight)];
         return loads.every((n) => n === 1);
-      }, 1200);
-      assert.ok(spread, 'each process has exactly one call in flight');
+      }, 2500);
+      assert.ok(spread, `each process has exactly one call in flight: ${loads}`);
       await Promise.all(calls);
       // Idle again: a call goes to the first process, the primary.
       assert.equal(text(await client.callTool({ name: 'pid', arguments: {} })), String(before.pid));

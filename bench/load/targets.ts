@@ -71,14 +71,13 @@ export async function startMcpRunner(workers: number): Promise<Target> {
       sseProxy: { port, workers, maxSessions: 1_000_000 },
     }),
   );
-  // BENCH_TARGET_NODE_OPTIONS (e.g. --cpu-prof) goes to the gateway process only, to profile it under load.
-  const env = process.env.BENCH_TARGET_NODE_OPTIONS
-    ? { ...process.env, NODE_OPTIONS: process.env.BENCH_TARGET_NODE_OPTIONS }
-    : process.env;
+  // BENCH_TARGET_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the gateway process only,
+  // to profile it under load.
+  const nodeArgs = (process.env.BENCH_TARGET_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [join(root, 'dist/src/main/cli.js'), '--config', config, '--log-level', 'warn'],
-    { stdio: ['ignore', 'ignore', 'inherit'], env },
+    [...nodeArgs, join(root, 'dist/src/main/cli.js'), '--config', config, '--log-level', 'warn'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const origin = `http://127.0.0.1:${port}`;
   // Ready: the workers answer and the backend finished its handshake.

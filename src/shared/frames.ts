@@ -1,15 +1,15 @@
 import { Packr } from 'msgpackr';
 
 /**
- * Every message that crosses a worker's data port, in one place. Each frame is one msgpackr-encoded
- * buffer whose first field `k` is a numeric kind; `FRAME_VERSION` is checked in the startup handshake so
+ * Every message that crosses a worker's data port, in one place. Each frame is msgpackr-encoded, with a
+ * numeric kind in its first field `k`; frames travel in batches (see frame-batcher.ts); `FRAME_VERSION` is checked in the startup handshake so
  * a main thread and a worker built from different sources refuse to talk.
  *
  * Vocabulary: an *outlet* is something in a worker that a message for a client can be written to: an
  * open SSE stream or an HTTP request still waiting for its answer. Outlet ids are numbers unique within
  * one worker (shard); the main thread addresses an outlet as (shard, outlet).
  */
-export const FRAME_VERSION = 1;
+export const FRAME_VERSION = 2;
 
 export const FrameKind = {
   // worker -> main
@@ -153,12 +153,15 @@ export type MainToWorkerFrame = DeliverFrame | ReplyFrame | CloseOutletFrame | S
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /**
- * Encodes a frame into a buffer that owns exactly its bytes. msgpackr returns views into a shared 8 KiB
- * scratch buffer, and posting such a view would clone the whole scratch buffer; the copy here is exact
- * and its ArrayBuffer can be transferred (see `postFrame`).
+ * Encodes a frame. The result is a view into msgpackr's scratch buffer, valid only until the next call:
+ * copy it before keeping it (the FrameBatcher copies it into its batch).
  */
-export function encodeFrame(frame: WorkerToMainFrame | MainToWorkerFrame): Uint8Array {
-  return new Uint8Array(packr.pack(frame));
+export function packFrame(frame: WorkerToMainFrame | MainToWorkerFrame): Uint8Array {
+  return packr.pack(frame);
+}
+
+export function unpackFrame<T extends WorkerToMainFrame | MainToWorkerFrame>(bytes: Uint8Array): T {
+  return packr.unpack(bytes) as T;
 }
 
 /** Minimal port shape, so both worker_threads MessagePorts and test doubles fit. */
@@ -166,14 +169,9 @@ export interface FramePort {
   postMessage(value: unknown, transferList?: readonly ArrayBuffer[]): void;
 }
 
-/** Posts one frame, transferring its buffer instead of copying it; returns its size in bytes. */
-export function postFrame(port: FramePort, frame: WorkerToMainFrame | MainToWorkerFrame): number {
-  const bytes = encodeFrame(frame);
-  const size = bytes.byteLength;
-  port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
-  return size;
+/** One frame in a buffer of its own (the micro benchmarks time a single frame's round trip). */
+export function encodeFrame(frame: WorkerToMainFrame | MainToWorkerFrame): Uint8Array {
+  return new Uint8Array(packFrame(frame));
 }
 
-export function decodeFrame<T extends WorkerToMainFrame | MainToWorkerFrame>(bytes: Uint8Array): T {
-  return packr.unpack(bytes) as T;
-}
+export const decodeFrame = unpackFrame;

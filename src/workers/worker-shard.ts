@@ -2,13 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
-import {
-  decodeFrame,
-  FrameKind,
-  type MainToWorkerFrame,
-  postFrame,
-  type WorkerToMainFrame,
-} from '../shared/frames.js';
+import { FrameBatcher, readFrameBatch } from '../shared/frame-batcher.js';
+import { FrameKind, type MainToWorkerFrame, type WorkerToMainFrame } from '../shared/frames.js';
 import type { Logger } from '../shared/logger.js';
 import { shortId } from '../shared/logger.js';
 import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
@@ -26,6 +21,7 @@ export class WorkerShard {
   readonly options: WorkerOptions;
   readonly logger: Logger;
   readonly #port: MessagePort;
+  readonly #frames: FrameBatcher;
   readonly #outlets = new Map<number, Outlet>();
   #nextOutlet = 1;
   #keepAlive: NodeJS.Timeout | undefined;
@@ -37,7 +33,10 @@ export class WorkerShard {
     this.options = options;
     this.logger = logger;
     this.#port = port;
-    port.on('message', (bytes: Uint8Array) => this.#onFrame(decodeFrame<MainToWorkerFrame>(bytes)));
+    this.#frames = new FrameBatcher(port);
+    port.on('message', (batch: Uint8Array) =>
+      readFrameBatch<MainToWorkerFrame>(batch, (frame) => this.#onFrame(frame)),
+    );
     this.#keepAlive = setInterval(() => this.#sendKeepAlives(), options.keepAliveMs);
   }
 
@@ -85,7 +84,12 @@ export class WorkerShard {
   }
 
   send(frame: WorkerToMainFrame): void {
-    postFrame(this.#port, frame);
+    this.#frames.send(frame);
+  }
+
+  /** Sends what is queued at once (before the worker stops answering). */
+  flushFrames(): void {
+    this.#frames.flush();
   }
 
   /** A server changed state: every legacy stream that can see that server gets a server-status event. */

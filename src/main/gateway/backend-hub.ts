@@ -10,7 +10,7 @@ import type { ManagedServer } from '../managed-server.js';
 import type { McpClient, McpLoggingLevel } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
 import type { AggregateCatalog, CatalogKind } from './aggregate-catalog.js';
-import { type ClientSession, idKey, type OutletRef } from './client-session.js';
+import { type ClientSession, type InflightCall, idKey, type OutletRef } from './client-session.js';
 import { LOG_LEVEL_RANK } from './log-levels.js';
 
 /** What the hub needs from the session layer: the sessions, and a way to reach a client. */
@@ -165,6 +165,14 @@ export class BackendHub {
   async clientFor(session: ClientSession, server: string): Promise<McpClient> {
     if (this.#supervisor.get(server).config.sessionMode === 'isolated')
       return (await this.#isolatedProcess(session, server)).client;
+    return this.#leastLoaded(server);
+  }
+
+  /**
+   * Synchronous on purpose: the choice must be followed by the request in the same turn, or several
+   * requests handled in one turn (a batch of frames) would all see the same loads and pick the same process.
+   */
+  #leastLoaded(server: string): McpClient {
     let best: McpClient | undefined;
     for (const instance of this.#supervisor.instancesOf(server)) {
       if (instance.status !== 'running') continue;
@@ -220,11 +228,14 @@ export class BackendHub {
   /** Sends a client request to a backend and resolves with the backend's result. */
   async forward(request: ForwardRequest): Promise<unknown> {
     const { session, server } = request;
-    const client = await this.clientFor(session, server);
     const config = this.#supervisor.get(server).config;
-    const controller = new AbortController();
+    const client =
+      config.sessionMode === 'isolated'
+        ? (await this.#isolatedProcess(session, server)).client
+        : this.#leastLoaded(server);
     const key = idKey(request.clientId);
-    session.inflight.set(key, { server, controller, replyTo: request.relatedTo });
+    const call: InflightCall = { server, cancel: () => {}, replyTo: request.relatedTo };
+    session.inflight.set(key, call);
     this.#markBusy(client, session, 1);
     const meta = isObject(request.params?._meta) ? request.params._meta : undefined;
     const clientToken = meta?.progressToken;
@@ -235,7 +246,9 @@ export class BackendHub {
     }
     try {
       return await client.request(request.method, params, {
-        signal: controller.signal,
+        onCancelHandle: (cancel) => {
+          call.cancel = cancel;
+        },
         timeoutMs: config.requestTimeoutMs,
         resetTimeoutOnProgress: true,
         maxTotalTimeoutMs: config.requestTimeoutMs * 10,
@@ -253,7 +266,7 @@ export class BackendHub {
             }),
       });
     } finally {
-      if (session.inflight.get(key)?.controller === controller) session.inflight.delete(key);
+      if (session.inflight.get(key) === call) session.inflight.delete(key);
       this.#markBusy(client, session, -1);
     }
   }
@@ -263,13 +276,12 @@ export class BackendHub {
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
     const call = session.inflight.get(idKey(requestId));
     if (!call) return; // unknown or already answered: nothing to do (spec: ignore)
-    call.controller.abort(new CancelledError('Cancelled by the client.'));
+    call.cancel(new CancelledError('Cancelled by the client.'));
   }
 
   /** Ends everything a session has going on backends (it closed, expired or was deleted). */
   releaseSession(session: ClientSession): void {
-    for (const call of session.inflight.values())
-      call.controller.abort(new CancelledError('The session ended.'));
+    for (const call of session.inflight.values()) call.cancel(new CancelledError('The session ended.'));
     session.inflight.clear();
     for (const pending of session.serverRequests.values()) {
       clearTimeout(pending.timer);

@@ -21,7 +21,8 @@ export interface OutletRef {
 /** A client request being served by a backend. */
 export interface InflightCall {
   server: string;
-  controller: AbortController;
+  /** Stops the call (its backend is told with notifications/cancelled). */
+  cancel: (error: Error) => void;
   /** Where this call's progress, related server requests and response go. */
   replyTo: OutletRef | undefined;
 }

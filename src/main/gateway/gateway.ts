@@ -5,13 +5,8 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import { GatewayError } from '../../shared/errors.js';
-import {
-  decodeFrame,
-  FRAME_VERSION,
-  type MainToWorkerFrame,
-  postFrame,
-  type WorkerToMainFrame,
-} from '../../shared/frames.js';
+import { FrameBatcher, readFrameBatch } from '../../shared/frame-batcher.js';
+import { FRAME_VERSION, type MainToWorkerFrame, type WorkerToMainFrame } from '../../shared/frames.js';
 import type { Logger, LogLevel } from '../../shared/logger.js';
 import type { WorkerOptions, WorkerStats } from '../../shared/worker-options.js';
 import type { ServeTask, WorkerControl } from '../../workers/serve.js';
@@ -32,6 +27,7 @@ const HEALTH_TIMEOUT_MS = 2_000;
 interface WorkerSlot {
   shard: number;
   data: MessagePort;
+  frames: FrameBatcher;
   controlPort: MessagePort;
   control: Comlink.Remote<WorkerControl>;
   task: Promise<WorkerStats>;
@@ -153,6 +149,7 @@ export class Gateway {
     this.#logger.debug('gateway stop: workers drained');
     this.#router.closeAll('the gateway is shutting down');
     this.#router.stop();
+    for (const slot of slots) slot.frames.flush();
     // Messages on different ports are not ordered: the task's end may arrive before the call's reply.
     await Promise.allSettled(
       slots.map((slot) => Promise.race([slot.control.shutdown('the gateway is shutting down'), slot.task])),
@@ -216,17 +213,19 @@ export class Gateway {
     const slot: WorkerSlot = {
       shard,
       data: data.port1,
+      frames: new FrameBatcher(data.port1),
       controlPort: control.port1,
       control: Comlink.wrap<WorkerControl>(nodeEndpoint(control.port1)),
       task: running,
     };
-    data.port1.on('message', (bytes: Uint8Array) => {
+    const onFrame = (frame: WorkerToMainFrame) => {
       try {
-        this.#router.onFrame(shard, decodeFrame<WorkerToMainFrame>(bytes));
+        this.#router.onFrame(shard, frame);
       } catch (error) {
         this.#logger.error({ err: error, shard }, 'frame handling failed');
       }
-    });
+    };
+    data.port1.on('message', (batch: Uint8Array) => readFrameBatch(batch, onFrame));
     this.#slots.set(shard, slot);
     running.then(
       () => this.#onWorkerEnded(slot, undefined),
@@ -270,7 +269,7 @@ export class Gateway {
 
   #sendFrame(shard: number, frame: MainToWorkerFrame): number {
     const slot = this.#slots.get(shard);
-    return slot ? postFrame(slot.data, frame) : 0;
+    return slot ? slot.frames.send(frame) : 0;
   }
 
   #onStatus(change: StatusChange): void {
