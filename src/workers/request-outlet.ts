@@ -1,7 +1,7 @@
 import type { DeliverFrame, ReplyFrame } from '../shared/frames.js';
 import type { HttpExchange } from './http-exchange.js';
 import type { Outlet } from './outlet.js';
-import { SseStream } from './sse-stream.js';
+import { SseStream, sseEvent, ssePrimingEvent } from './sse-stream.js';
 
 export interface RequestOutletOptions {
   /** The client accepts text/event-stream, so messages before the result can be streamed. */
@@ -22,6 +22,8 @@ export class RequestOutlet implements Outlet {
   readonly #exchange: HttpExchange;
   readonly #options: RequestOutletOptions;
   #stream: SseStream | undefined;
+  /** A priming event not written yet: held to the end of this turn so it can leave with the answer. */
+  #priming: { text: string; sessionId: string | undefined } | undefined;
   #closed = false;
 
   constructor(exchange: HttpExchange, options: RequestOutletOptions) {
@@ -40,6 +42,7 @@ export class RequestOutlet implements Outlet {
 
   reply(frame: ReplyFrame): void {
     if (this.#closed) return;
+    this.#flushPriming();
     if (this.#stream) {
       this.#stream.end();
       return;
@@ -53,20 +56,36 @@ export class RequestOutlet implements Outlet {
   deliver(frame: DeliverFrame): void {
     if (this.#closed) return;
     if (frame.msg === undefined) {
-      if (this.#options.sseOk && frame.eventId) this.#open(frame.sessionId).prime(frame.eventId, frame.retry);
+      if (!this.#options.sseOk || !frame.eventId || this.#stream || this.#priming) return;
+      this.#priming = { text: ssePrimingEvent(frame.eventId, frame.retry), sessionId: frame.sessionId };
+      queueMicrotask(this.#flushPriming);
       return;
     }
     const data = JSON.stringify(frame.msg);
-    if (!this.#stream && frame.final) {
+    if (!this.#stream && !this.#priming && frame.final) {
       this.#exchange.send(200, data, 'application/json', this.#headers(frame.sessionId));
       this.#finish();
       return;
     }
     if (!this.#stream && !this.#options.sseOk) return; // main only streams when sseOk; be safe anyway
+    // Priming, messages and the answer that arrive in one turn leave in one write.
+    const text = `${this.#takePriming()}${sseEvent('message', data, frame.eventId)}`;
     const stream = this.#open(frame.sessionId);
-    stream.event('message', data, frame.eventId);
-    if (frame.final) stream.end();
+    if (frame.final) stream.end(text);
+    else stream.write(text);
   }
+
+  #takePriming(): string {
+    const text = this.#priming?.text ?? '';
+    this.#priming = undefined;
+    return text;
+  }
+
+  readonly #flushPriming = (): void => {
+    if (!this.#priming || this.#closed) return;
+    const { sessionId } = this.#priming;
+    this.#open(sessionId).write(this.#takePriming());
+  };
 
   #open(sessionId: string | undefined): SseStream {
     this.#stream ??= new SseStream(
@@ -79,6 +98,7 @@ export class RequestOutlet implements Outlet {
 
   close(reason: string): void {
     if (this.#closed) return;
+    this.#flushPriming();
     if (this.#stream) this.#stream.end();
     else this.#exchange.sendJson(503, { jsonrpc: '2.0', error: { code: -32000, message: reason }, id: null });
     this.#finish();

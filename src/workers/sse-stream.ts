@@ -7,19 +7,38 @@ export interface SseStreamOptions {
   onClose: (reason: 'client' | 'slow' | 'server') => void;
 }
 
+/** One SSE event's text; `data` must be a single line (JSON.stringify output is). */
+export function sseEvent(event: string | undefined, data: string, id?: string): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}${event === undefined ? '' : `event: ${event}\n`}data: ${data}\n\n`;
+}
+
 /**
- * A server-sent-events response with a bounded buffer. uWS keeps whatever a write could not send and
- * reports backpressure; from then on events queue here until `onWritable` says the socket drained. A
- * client that lets more than `maxBufferedBytes` pile up is disconnected (documented policy: the gateway
- * never slows other sessions down and never grows without bound for one slow reader).
+ * A priming event: an id with empty data, so the client has a Last-Event-ID to resume from before any
+ * message arrives, and the reconnect delay it should use.
+ */
+export function ssePrimingEvent(id: string, retryMs?: number): string {
+  return `id: ${id}\n${retryMs === undefined ? '' : `retry: ${retryMs}\n`}data: \n\n`;
+}
+
+/**
+ * A server-sent-events response with a bounded buffer. The status line and headers go out with the
+ * first bytes of the body (uWS holds them until then anyway), so a stream that is opened, written and
+ * ended in one turn leaves in one write. uWS keeps whatever a write could not send and reports
+ * backpressure; from then on events queue here until `onWritable` says the socket drained. A client
+ * that lets more than `maxBufferedBytes` pile up is disconnected (documented policy: the gateway never
+ * slows other sessions down and never grows without bound for one slow reader).
  */
 export class SseStream {
   readonly #exchange: HttpExchange;
   readonly #options: SseStreamOptions;
+  readonly #extraHeaders: ReadonlyArray<readonly [string, string]>;
+  #headersWritten = false;
   #queue: string[] = [];
   #queuedBytes = 0;
   /** Size of the chunk uWS is still holding after a write reported backpressure. */
   #heldBytes = 0;
+  /** end() was asked while data was still queued: end once it has drained. */
+  #ending = false;
   #closed = false;
 
   constructor(
@@ -29,18 +48,10 @@ export class SseStream {
   ) {
     this.#exchange = exchange;
     this.#options = options;
-    const res = exchange.res;
+    this.#extraHeaders = extraHeaders;
     exchange.responded = true; // the exchange's one-shot helpers must not be used from here on
     exchange.onAbort(() => this.#finish('client'));
-    res.cork(() => {
-      res.writeStatus('200 OK');
-      exchange.writeCommonHeaders();
-      res.writeHeader('Content-Type', 'text/event-stream');
-      res.writeHeader('Cache-Control', 'no-cache, no-transform');
-      res.writeHeader('X-Accel-Buffering', 'no');
-      for (const [name, value] of extraHeaders) res.writeHeader(name, value);
-    });
-    res.onWritable(() => this.#drain());
+    exchange.res.onWritable(() => this.#drain());
   }
 
   get closed(): boolean {
@@ -52,20 +63,12 @@ export class SseStream {
     return this.#queuedBytes + this.#heldBytes;
   }
 
-  /** Writes one event; `data` must be a single line (JSON.stringify output is). */
   event(event: string | undefined, data: string, id?: string): void {
-    let text = '';
-    if (id !== undefined) text += `id: ${id}\n`;
-    if (event !== undefined) text += `event: ${event}\n`;
-    this.write(`${text}data: ${data}\n\n`);
+    this.write(sseEvent(event, data, id));
   }
 
-  /**
-   * A priming event: an id with empty data, so the client has a Last-Event-ID to resume from before any
-   * message arrives, and the reconnect delay it should use.
-   */
   prime(id: string, retryMs?: number): void {
-    this.write(`id: ${id}\n${retryMs === undefined ? '' : `retry: ${retryMs}\n`}data: \n\n`);
+    this.write(ssePrimingEvent(id, retryMs));
   }
 
   comment(text: string): void {
@@ -74,41 +77,76 @@ export class SseStream {
 
   /** Raw SSE text (already framed). */
   write(chunk: string): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#ending) return;
     if (this.#queue.length > 0 || this.#heldBytes > 0) {
-      this.#queue.push(chunk);
-      this.#queuedBytes += Buffer.byteLength(chunk);
-      if (this.bufferedBytes > this.#options.maxBufferedBytes) this.#cutOff();
+      this.#enqueue(chunk);
       return;
     }
+    const res = this.#exchange.res;
     let ok = true;
-    this.#exchange.res.cork(() => {
-      ok = this.#exchange.res.write(chunk);
+    res.cork(() => {
+      this.#writeHead();
+      ok = res.write(chunk);
     });
     if (!ok) this.#heldBytes = Buffer.byteLength(chunk);
   }
 
-  /** Ends the stream politely (the client sees the end of the response). */
-  end(): void {
-    if (this.#closed) return;
-    this.#exchange.res.cork(() => this.#exchange.res.end());
+  /**
+   * Ends the stream politely (the client sees the end of the response), after `last` if given. With
+   * nothing queued, it all leaves in one write; otherwise after what is queued has drained.
+   */
+  end(last = ''): void {
+    if (this.#closed || this.#ending) return;
+    if (this.#queue.length > 0 || this.#heldBytes > 0) {
+      if (last) this.#enqueue(last);
+      if (!this.#closed) this.#ending = true;
+      return;
+    }
+    const res = this.#exchange.res;
+    res.cork(() => {
+      this.#writeHead();
+      res.end(last);
+    });
     this.#finish('server');
+  }
+
+  #writeHead(): void {
+    if (this.#headersWritten) return;
+    this.#headersWritten = true;
+    const res = this.#exchange.res;
+    res.writeStatus('200 OK');
+    this.#exchange.writeCommonHeaders();
+    res.writeHeader('Content-Type', 'text/event-stream');
+    res.writeHeader('Cache-Control', 'no-cache, no-transform');
+    res.writeHeader('X-Accel-Buffering', 'no');
+    for (const [name, value] of this.#extraHeaders) res.writeHeader(name, value);
+  }
+
+  #enqueue(chunk: string): void {
+    this.#queue.push(chunk);
+    this.#queuedBytes += Buffer.byteLength(chunk);
+    if (this.bufferedBytes > this.#options.maxBufferedBytes) this.#cutOff();
   }
 
   #drain(): boolean {
     this.#heldBytes = 0;
+    const res = this.#exchange.res;
     while (this.#queue.length > 0 && !this.#closed) {
       const chunk = this.#queue.shift()!;
       const bytes = Buffer.byteLength(chunk);
       this.#queuedBytes -= bytes;
       let ok = true;
-      this.#exchange.res.cork(() => {
-        ok = this.#exchange.res.write(chunk);
+      res.cork(() => {
+        ok = res.write(chunk);
       });
       if (!ok) {
         this.#heldBytes = bytes;
         return false;
       }
+    }
+    if (this.#ending && !this.#closed) {
+      res.cork(() => res.end());
+      this.#finish('server');
     }
     return true;
   }
