@@ -22,7 +22,7 @@ function routingCase(): MicroCase {
   );
   const dispatcher = {
     handle: async (_ctx: unknown, _method: string, params: Record<string, unknown> | undefined) => ({
-      content: [{ type: 'text', text: (params?.arguments as { text: string }).text }],
+      content: [{ type: 'text', text: (params?.arguments as { text?: string } | undefined)?.text ?? '' }],
     }),
   };
   router.connect({} as never, dispatcher as never, async () => ({ status: 200, body: {} }));
