@@ -183,12 +183,12 @@ export class BackendHub {
   }
 
   async #isolatedProcess(session: ClientSession, server: string): Promise<ManagedServer> {
-    const existing = session.isolated.get(server);
+    const existing = session.isolated?.get(server);
     if (existing) {
       const managed = await existing;
       if (managed.status === 'running') return managed;
       // It died, and its state with it: the session goes on with a fresh process.
-      if (session.isolated.get(server) === existing) session.isolated.delete(server);
+      if (session.isolated?.get(server) === existing) session.isolated?.delete(server);
       void managed.stop();
       return this.#isolatedProcess(session, server);
     }
@@ -208,12 +208,12 @@ export class BackendHub {
       clientOptions: { capabilities },
       onClient: (client) => this.attach(server, client, session),
     });
-    session.isolated.set(server, starting);
+    (session.isolated ??= new Map()).set(server, starting);
     let managed: ManagedServer;
     try {
       managed = await starting;
     } catch (error) {
-      if (session.isolated.get(server) === starting) session.isolated.delete(server);
+      if (session.isolated?.get(server) === starting) session.isolated?.delete(server);
       throw error;
     }
     if (session.closed) {
@@ -235,7 +235,7 @@ export class BackendHub {
         : this.#leastLoaded(server);
     const key = idKey(request.clientId);
     const call: InflightCall = { server, cancel: () => {}, replyTo: request.relatedTo };
-    session.inflight.set(key, call);
+    (session.inflight ??= new Map()).set(key, call);
     this.#markBusy(client, session, 1);
     const meta = isObject(request.params?._meta) ? request.params._meta : undefined;
     const clientToken = meta?.progressToken;
@@ -266,7 +266,7 @@ export class BackendHub {
             }),
       });
     } finally {
-      if (session.inflight.get(key) === call) session.inflight.delete(key);
+      if (session.inflight?.get(key) === call) session.inflight?.delete(key);
       this.#markBusy(client, session, -1);
     }
   }
@@ -274,34 +274,35 @@ export class BackendHub {
   /** A client's `notifications/cancelled`: stop the matching call (its backend is told by the connection). */
   cancel(session: ClientSession, requestId: unknown): void {
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
-    const call = session.inflight.get(idKey(requestId));
+    const call = session.inflight?.get(idKey(requestId));
     if (!call) return; // unknown or already answered: nothing to do (spec: ignore)
     call.cancel(new CancelledError('Cancelled by the client.'));
   }
 
   /** Ends everything a session has going on backends (it closed, expired or was deleted). */
   releaseSession(session: ClientSession): void {
-    for (const call of session.inflight.values()) call.cancel(new CancelledError('The session ended.'));
-    session.inflight.clear();
-    for (const pending of session.serverRequests.values()) {
+    for (const call of session.inflight?.values() ?? [])
+      call.cancel(new CancelledError('The session ended.'));
+    session.inflight?.clear();
+    for (const pending of session.serverRequests?.values() ?? []) {
       clearTimeout(pending.timer);
       pending.reject(
         new JsonRpcError(RpcErrorCode.INTERNAL_ERROR, 'The client session ended before answering.'),
       );
     }
-    session.serverRequests.clear();
+    session.serverRequests?.clear();
     for (const busy of this.#busy.values()) busy.delete(session);
-    for (const [server, uris] of [...session.subscriptions]) {
+    for (const [server, uris] of [...(session.subscriptions ?? [])]) {
       for (const uri of [...uris]) void this.unsubscribe(session, server, uri);
     }
-    for (const starting of session.isolated.values())
+    for (const starting of session.isolated?.values() ?? [])
       void starting.then((managed) => managed.stop()).catch(() => {});
-    session.isolated.clear();
+    session.isolated?.clear();
   }
 
   /** A client notification a backend should hear: only an isolated process has one client to tell. */
   notifyIsolated(session: ClientSession, method: string, params: unknown): void {
-    for (const starting of session.isolated.values()) {
+    for (const starting of session.isolated?.values() ?? []) {
       void starting.then(
         (managed) => {
           if (managed.status === 'running')
@@ -318,7 +319,7 @@ export class BackendHub {
    * subscriptions on their primary process; an isolated session on its own process.
    */
   async subscribe(session: ClientSession, server: string, uri: string): Promise<void> {
-    let uris = session.subscriptions.get(server);
+    let uris = session.subscriptions?.get(server);
     if (uris?.has(uri)) return;
     const client = await this.#subscriptionClient(session, server);
     const counts = this.#subscriptionCounts(client);
@@ -342,16 +343,16 @@ export class BackendHub {
       else counts.delete(uri);
       throw error;
     }
-    uris = session.subscriptions.get(server);
+    uris = session.subscriptions?.get(server);
     if (!uris) {
       uris = new Set();
-      session.subscriptions.set(server, uris);
+      (session.subscriptions ??= new Map()).set(server, uris);
     }
     uris.add(uri);
   }
 
   async unsubscribe(session: ClientSession, server: string, uri: string): Promise<void> {
-    const uris = session.subscriptions.get(server);
+    const uris = session.subscriptions?.get(server);
     if (!uris?.delete(uri)) return;
     const client = await this.#runningSubscriptionClient(session, server);
     if (!client) return; // the process is gone, and its subscriptions with it
@@ -378,7 +379,7 @@ export class BackendHub {
   async #runningSubscriptionClient(session: ClientSession, server: string): Promise<McpClient | undefined> {
     const managed =
       this.#supervisor.get(server).config.sessionMode === 'isolated'
-        ? await session.isolated.get(server)?.catch(() => undefined)
+        ? await session.isolated?.get(server)?.catch(() => undefined)
         : this.#supervisor.get(server);
     return managed?.status === 'running' ? managed.client : undefined;
   }
@@ -386,7 +387,7 @@ export class BackendHub {
   /** Subscriptions live on the backend process: after a restart they are gone, so the counts restart too. */
   forgetSubscriptions(server: string): void {
     if (this.#supervisor.get(server).config.sessionMode === 'isolated') return;
-    for (const session of this.#directory.sessions()) session.subscriptions.delete(server);
+    for (const session of this.#directory.sessions()) session.subscriptions?.delete(server);
   }
 
   #subscriptionCounts(client: McpClient): Map<string, number> {
@@ -406,7 +407,7 @@ export class BackendHub {
     const warn = (error: unknown) =>
       this.#logger.warn({ server, err: error }, 'could not set the backend log level');
     if (this.#supervisor.get(server).config.sessionMode === 'isolated') {
-      const managed = await session?.isolated.get(server)?.catch(() => undefined);
+      const managed = await session?.isolated?.get(server)?.catch(() => undefined);
       if (session?.logLevel && managed?.status === 'running' && managed.client.serverCapabilities.logging)
         await managed.client.setLoggingLevel(session.logLevel).catch(warn);
       return;
@@ -466,7 +467,7 @@ export class BackendHub {
         const uri = message.params?.uri;
         if (typeof uri !== 'string') return;
         fanOut((s) => {
-          const uris = s.subscriptions.get(server);
+          const uris = s.subscriptions?.get(server);
           return uris !== undefined && [...uris].some((sub) => coversUri(sub, uri));
         });
         return;
@@ -514,7 +515,7 @@ export class BackendHub {
     }
     const session = busy[0]!;
     refuseUndeclaredMode(request, session);
-    const related = [...session.inflight.values()].find((call) => call.server === server)?.replyTo;
+    const related = [...(session.inflight?.values() ?? [])].find((call) => call.server === server)?.replyTo;
     const id = session.nextServerRequestId();
     let asked = this.#asked.get(client);
     if (!asked) {
@@ -529,7 +530,7 @@ export class BackendHub {
     };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        session.serverRequests.delete(id);
+        session.serverRequests?.delete(id);
         reject(
           new JsonRpcError(
             RpcErrorCode.REQUEST_TIMEOUT,
@@ -538,7 +539,7 @@ export class BackendHub {
         );
       }, SERVER_REQUEST_TIMEOUT_MS);
       timer.unref();
-      session.serverRequests.set(id, { resolve, reject, timer });
+      (session.serverRequests ??= new Map()).set(id, { resolve, reject, timer });
       const sent = this.#directory.sendToSession(
         session,
         { jsonrpc: '2.0', id, method: request.method, ...(request.params ? { params: request.params } : {}) },
@@ -546,7 +547,7 @@ export class BackendHub {
       );
       if (!sent) {
         clearTimeout(timer);
-        session.serverRequests.delete(id);
+        session.serverRequests?.delete(id);
         reject(
           new JsonRpcError(RpcErrorCode.INTERNAL_ERROR, 'The client session has no open stream to ask on.'),
         );
@@ -564,9 +565,9 @@ export class BackendHub {
     const target = this.#asked.get(client)?.get(idKey(requestId));
     if (!target) return;
     const { session, id, via } = target;
-    const pending = session.serverRequests.get(id);
+    const pending = session.serverRequests?.get(id);
     if (pending) {
-      session.serverRequests.delete(id);
+      session.serverRequests?.delete(id);
       clearTimeout(pending.timer);
       pending.reject(new CancelledError('Cancelled by the server.'));
     }
@@ -581,9 +582,9 @@ export class BackendHub {
   /** A client's answer to a request we forwarded from a backend. */
   answerServerRequest(session: ClientSession, message: Record<string, unknown>): void {
     const id = typeof message.id === 'string' ? message.id : undefined;
-    const pending = id ? session.serverRequests.get(id) : undefined;
+    const pending = id ? session.serverRequests?.get(id) : undefined;
     if (!pending || !id) return;
-    session.serverRequests.delete(id);
+    session.serverRequests?.delete(id);
     clearTimeout(pending.timer);
     if (isObject(message.error)) {
       const code = typeof message.error.code === 'number' ? message.error.code : RpcErrorCode.INTERNAL_ERROR;

@@ -39,6 +39,8 @@ export function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? `n${id}` : `s${id}`;
 }
 
+const NO_CAPABILITIES: Record<string, unknown> = Object.freeze({});
+
 /**
  * One client session, owned by the main thread. Every message of the session passes through here, so
  * this is also where per-session protocol state lives: the negotiated version, what the client can do,
@@ -54,17 +56,21 @@ export class ClientSession {
   /** The session's stream for messages not tied to a POST (legacy stream, Streamable HTTP GET). */
   stream: OutletRef | undefined;
   protocolVersion: string | undefined;
-  clientCapabilities: Record<string, unknown> = {};
+  clientCapabilities: Record<string, unknown> = NO_CAPABILITIES;
   logLevel: McpLoggingLevel | undefined;
   initialized = false;
   closed = false;
   lastActivity = Date.now();
-  readonly inflight = new Map<string, InflightCall>();
-  readonly serverRequests = new Map<string, PendingServerRequest>();
+  // The maps below are made on first use: most sessions never need most of them, and an idle session
+  // should cost little (10,000 idle sessions is a supported load).
+  /** Client requests in flight on backends, by `idKey` of the client's id. */
+  inflight: Map<string, InflightCall> | undefined;
+  /** Backend requests forwarded to this client and not answered yet, by the id given to the client. */
+  serverRequests: Map<string, PendingServerRequest> | undefined;
   /** Resource URIs this session subscribed to, per server. */
-  readonly subscriptions = new Map<string, Set<string>>();
+  subscriptions: Map<string, Set<string>> | undefined;
   /** `sessionMode: "isolated"` servers: this session's own process of each (starting or started). */
-  readonly isolated = new Map<string, Promise<ManagedServer>>();
+  isolated: Map<string, Promise<ManagedServer>> | undefined;
   /** Streamable HTTP: the events kept for Last-Event-ID resumption (absent when replay is off). */
   replay: ReplayLog | undefined;
   #nextServerRequestId = 1;
@@ -79,6 +85,11 @@ export class ClientSession {
   /** Whether this session sees the given server's traffic (its own server, or any, when aggregated). */
   sees(server: string): boolean {
     return this.target === '' || this.target === server;
+  }
+
+  /** Nothing in flight either way: the session may be reaped when idle. */
+  get quiet(): boolean {
+    return !this.inflight?.size && !this.serverRequests?.size;
   }
 
   /** Ids for requests the gateway sends to this client; unique within the session. */

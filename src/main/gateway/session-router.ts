@@ -87,7 +87,7 @@ export class SessionRouter implements SessionDirectory {
   /** Pending backend calls of all sessions (for /status and leak checks). */
   inflightCount(): number {
     let n = 0;
-    for (const session of this.#sessions.values()) n += session.inflight.size;
+    for (const session of this.#sessions.values()) n += session.inflight?.size ?? 0;
     return n;
   }
 
@@ -203,7 +203,7 @@ export class SessionRouter implements SessionDirectory {
   sweepIdle(now = Date.now()): void {
     const cutoff = now - this.#options.sessionIdleTimeoutMs;
     for (const session of [...this.#sessions.values()]) {
-      if (session.inflight.size === 0 && session.serverRequests.size === 0 && session.lastActivity < cutoff) {
+      if (session.quiet && session.lastActivity < cutoff) {
         this.closeSession(session, 'idle timeout');
       }
     }
