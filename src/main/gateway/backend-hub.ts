@@ -208,7 +208,7 @@ export class BackendHub {
       clientOptions: { capabilities },
       onClient: (client) => this.attach(server, client, session),
     });
-    (session.isolated ??= new Map()).set(server, starting);
+    session.isolatedMap().set(server, starting);
     let managed: ManagedServer;
     try {
       managed = await starting;
@@ -235,7 +235,7 @@ export class BackendHub {
         : this.#leastLoaded(server);
     const key = idKey(request.clientId);
     const call: InflightCall = { server, cancel: () => {}, replyTo: request.relatedTo };
-    (session.inflight ??= new Map()).set(key, call);
+    session.inflightMap().set(key, call);
     this.#markBusy(client, session, 1);
     const meta = isObject(request.params?._meta) ? request.params._meta : undefined;
     const clientToken = meta?.progressToken;
@@ -346,7 +346,7 @@ export class BackendHub {
     uris = session.subscriptions?.get(server);
     if (!uris) {
       uris = new Set();
-      (session.subscriptions ??= new Map()).set(server, uris);
+      session.subscriptionMap().set(server, uris);
     }
     uris.add(uri);
   }
@@ -539,7 +539,7 @@ export class BackendHub {
         );
       }, SERVER_REQUEST_TIMEOUT_MS);
       timer.unref();
-      (session.serverRequests ??= new Map()).set(id, { resolve, reject, timer });
+      session.serverRequestMap().set(id, { resolve, reject, timer });
       const sent = this.#directory.sendToSession(
         session,
         { jsonrpc: '2.0', id, method: request.method, ...(request.params ? { params: request.params } : {}) },

@@ -87,6 +87,27 @@ export class ClientSession {
     return this.target === '' || this.target === server;
   }
 
+  // Writers go through these, which make the map on first use.
+  inflightMap(): Map<string, InflightCall> {
+    this.inflight ??= new Map();
+    return this.inflight;
+  }
+
+  serverRequestMap(): Map<string, PendingServerRequest> {
+    this.serverRequests ??= new Map();
+    return this.serverRequests;
+  }
+
+  subscriptionMap(): Map<string, Set<string>> {
+    this.subscriptions ??= new Map();
+    return this.subscriptions;
+  }
+
+  isolatedMap(): Map<string, Promise<ManagedServer>> {
+    this.isolated ??= new Map();
+    return this.isolated;
+  }
+
   /** Nothing in flight either way: the session may be reaped when idle. */
   get quiet(): boolean {
     return !this.inflight?.size && !this.serverRequests?.size;
