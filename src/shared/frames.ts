@@ -90,7 +90,7 @@ export interface OpenStreamFrame {
 export interface StatusQueryFrame {
   k: typeof FrameKind.STATUS_QUERY;
   outlet: number;
-  what: 'health' | 'status';
+  what: 'health' | 'status' | 'metrics';
 }
 
 /**
@@ -122,6 +122,9 @@ export interface ReplyFrame {
   status: number;
   /** JSON body (serialised by the worker); absent means an empty body. */
   body?: Record<string, unknown>;
+  /** A body that is not JSON (the Prometheus text of /metrics), with its content type. */
+  text?: string;
+  contentType?: string;
   /** Streamable HTTP: the Mcp-Session-Id header to set. */
   sessionId?: string;
 }

@@ -48,7 +48,8 @@ export class RequestOutlet implements Outlet {
       return;
     }
     const headers = this.#headers(frame.sessionId);
-    if (frame.body === undefined) this.#exchange.send(frame.status, '', undefined, headers);
+    if (frame.text !== undefined) this.#exchange.send(frame.status, frame.text, frame.contentType, headers);
+    else if (frame.body === undefined) this.#exchange.send(frame.status, '', undefined, headers);
     else this.#exchange.sendJson(frame.status, frame.body, headers);
     this.#finish();
   }

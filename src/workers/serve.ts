@@ -109,7 +109,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
     exchange.sendRpcError(405, RpcErrorCode.INVALID_REQUEST, `Method Not Allowed: use ${allow}`, [
       ['Allow', allow],
     ]);
-  const statusQuery = (what: 'health' | 'status') => (exchange: HttpExchange) => {
+  const statusQuery = (what: 'health' | 'status' | 'metrics') => (exchange: HttpExchange) => {
     const outletId = shard.openRequestOutlet(exchange);
     shard.send({ k: FrameKind.STATUS_QUERY, outlet: outletId, what });
   };
@@ -180,6 +180,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
     )
     .get('/health', route(statusQuery('health')))
     .get('/status', route(statusQuery('status')))
+    .get('/metrics', route(statusQuery('metrics')))
     .any(
       '/*',
       route((ex) => ex.sendRpcError(404, RpcErrorCode.INVALID_REQUEST, `Not Found: ${ex.info.path}`)),

@@ -11,6 +11,7 @@ import type { McpClient, McpLoggingLevel } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
 import type { AggregateCatalog, CatalogKind } from './aggregate-catalog.js';
 import { type ClientSession, type InflightCall, idKey, type OutletRef } from './client-session.js';
+import type { GatewayMetrics, RequestOutcome } from './gateway-metrics.js';
 import { LOG_LEVEL_RANK } from './log-levels.js';
 
 /** What the hub needs from the session layer: the sessions, and a way to reach a client. */
@@ -105,6 +106,7 @@ export class BackendHub {
   readonly #catalog: AggregateCatalog;
   readonly #directory: SessionDirectory;
   readonly #logger: Logger;
+  readonly #metrics: GatewayMetrics | undefined;
   /** Per backend process: sessions with calls in flight on it, and how many. */
   readonly #busy = new Map<McpClient, Map<ClientSession, number>>();
   /** Per backend process: its requests now waiting on a client, by backend id (for its cancellations). */
@@ -122,11 +124,13 @@ export class BackendHub {
     catalog: AggregateCatalog,
     directory: SessionDirectory,
     logger: Logger,
+    metrics?: GatewayMetrics,
   ) {
     this.#supervisor = supervisor;
     this.#catalog = catalog;
     this.#directory = directory;
     this.#logger = logger;
+    this.#metrics = metrics;
   }
 
   /**
@@ -244,8 +248,10 @@ export class BackendHub {
       const { progressToken: _dropped, ...restMeta } = meta as Record<string, unknown>;
       params = { ...request.params, _meta: restMeta };
     }
+    const started = performance.now();
+    let outcome: RequestOutcome = 'error';
     try {
-      return await client.request(request.method, params, {
+      const result = await client.request(request.method, params, {
         onCancelHandle: (cancel) => {
           call.cancel = cancel;
         },
@@ -265,9 +271,15 @@ export class BackendHub {
               },
             }),
       });
+      outcome = 'ok';
+      return result;
+    } catch (error) {
+      if (error instanceof CancelledError) outcome = 'cancelled';
+      throw error;
     } finally {
       if (session.inflight?.get(key) === call) session.inflight?.delete(key);
       this.#markBusy(client, session, -1);
+      this.#metrics?.backendRequest(server, (performance.now() - started) / 1000, outcome);
     }
   }
 

@@ -15,6 +15,7 @@ import type { StatusChange } from '../managed-server.js';
 import type { Supervisor } from '../supervisor.js';
 import { AggregateCatalog } from './aggregate-catalog.js';
 import { BackendHub, GATEWAY_CLIENT_CAPABILITIES } from './backend-hub.js';
+import { GatewayMetrics } from './gateway-metrics.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import { SessionRouter } from './session-router.js';
 import { tokenDigestOf } from './token-digest.js';
@@ -54,6 +55,7 @@ export class Gateway {
   readonly #catalog: AggregateCatalog;
   readonly #slots = new Map<number, WorkerSlot>();
   #pool: Piscina | undefined;
+  readonly #metrics: GatewayMetrics;
   #port = 0;
   #stopping = false;
   #workerRestarts = 0;
@@ -68,6 +70,12 @@ export class Gateway {
     this.#servers = config.allowedServers
       ? enabled.filter((n) => config.allowedServers!.includes(n))
       : enabled;
+    this.#metrics = new GatewayMetrics({
+      sessions: () => [...this.#router.sessions()],
+      inflight: () => this.#router.inflightCount(),
+      servers: () => this.#supervisor.statuses().filter((s) => this.#servers.includes(s.name)),
+      workers: () => this.workerStats(),
+    });
     this.#router = new SessionRouter(
       (shard, frame) => this.#sendFrame(shard, frame),
       {
@@ -76,9 +84,10 @@ export class Gateway {
         replayBufferBytes: config.replayBufferBytes,
       },
       this.#logger,
+      this.#metrics,
     );
     this.#catalog = new AggregateCatalog(supervisor, this.#servers, this.#logger);
-    this.#hub = new BackendHub(supervisor, this.#catalog, this.#router, this.#logger);
+    this.#hub = new BackendHub(supervisor, this.#catalog, this.#router, this.#logger, this.#metrics);
     const dispatcher = new RequestDispatcher(this.#hub, this.#catalog, supervisor, this.#servers);
     this.#router.connect(this.#hub, dispatcher, (what) => this.#statusReport(what));
   }
@@ -295,7 +304,11 @@ export class Gateway {
     }
   }
 
-  async #statusReport(what: 'health' | 'status'): Promise<{ status: number; body: Record<string, unknown> }> {
+  async #statusReport(
+    what: 'health' | 'status' | 'metrics',
+  ): Promise<{ status: number; body?: Record<string, unknown>; text?: string; contentType?: string }> {
+    if (what === 'metrics')
+      return { status: 200, text: await this.#metrics.render(), contentType: this.#metrics.contentType };
     const workers = await this.workerStats();
     const healthy = workers.length === this.#config.workers;
     if (what === 'health') {

@@ -11,6 +11,7 @@ import { type Logger, shortId } from '../../shared/logger.js';
 import { allowsPrimingEvents } from '../../shared/protocol-versions.js';
 import type { BackendHub, SessionDirectory } from './backend-hub.js';
 import { ClientSession, type OutletRef } from './client-session.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
 import { ReplayLog, STANDALONE_STREAM } from './replay-log.js';
 import type { RequestDispatcher } from './request-dispatcher.js';
 
@@ -36,10 +37,10 @@ const ANSWERED_LOCALLY = new Set([
   'resources/unsubscribe',
 ]);
 
-/** Answers GET /health and /status (the gateway gathers what the workers know). */
+/** Answers GET /health, /status and /metrics (the gateway gathers what the workers know). */
 export type StatusProvider = (
-  what: 'health' | 'status',
-) => Promise<{ status: number; body: Record<string, unknown> }>;
+  what: 'health' | 'status' | 'metrics',
+) => Promise<{ status: number; body?: Record<string, unknown>; text?: string; contentType?: string }>;
 
 const SESSION_NOT_FOUND = { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null };
 
@@ -59,11 +60,13 @@ export class SessionRouter implements SessionDirectory {
   #dispatcher!: RequestDispatcher;
   #status!: StatusProvider;
   #sweeper: NodeJS.Timeout | undefined;
+  readonly #metrics: GatewayMetrics | undefined;
 
-  constructor(send: FrameSender, options: RouterOptions, logger: Logger) {
+  constructor(send: FrameSender, options: RouterOptions, logger: Logger, metrics?: GatewayMetrics) {
     this.#send = send;
     this.#options = options;
     this.#logger = logger;
+    this.#metrics = metrics;
   }
 
   /** Completes the wiring (the hub and the dispatcher need the router as their directory first). */
@@ -116,7 +119,7 @@ export class SessionRouter implements SessionDirectory {
         return;
       case FrameKind.STATUS_QUERY:
         void this.#status(frame.what).then(
-          ({ status, body }) => this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, body }),
+          (answer) => this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, ...answer }),
           (error: unknown) =>
             this.#send(shard, {
               k: FrameKind.REPLY,
@@ -393,10 +396,12 @@ export class SessionRouter implements SessionDirectory {
   ): Promise<Record<string, unknown> | undefined> {
     try {
       const result = await this.#dispatcher.handle({ session, id, relatedTo }, method, params);
+      this.#metrics?.request(method, 'ok');
       return { jsonrpc: '2.0', id, result: result ?? {} };
     } catch (error) {
-      if (error instanceof CancelledError) return undefined;
-      return { jsonrpc: '2.0', id, error: toJsonRpcError(error) };
+      const cancelled = error instanceof CancelledError;
+      this.#metrics?.request(method, cancelled ? 'cancelled' : 'error');
+      return cancelled ? undefined : { jsonrpc: '2.0', id, error: toJsonRpcError(error) };
     }
   }
 
