@@ -25,7 +25,7 @@ export function ssePrimingEvent(id: string, retryMs?: number): string {
  * first bytes of the body (uWS holds them until then anyway), so a stream that is opened, written and
  * ended in one turn leaves in one write. uWS keeps whatever a write could not send and reports
  * backpressure; from then on events queue here until `onWritable` says the socket drained. A client
- * that lets more than `maxBufferedBytes` pile up is disconnected (documented policy: the gateway never
+ * that lets more than `maxBufferedBytes` pile up behind the message in transit is disconnected (documented policy: the gateway never
  * slows other sessions down and never grows without bound for one slow reader).
  */
 export class SseStream {
@@ -125,12 +125,26 @@ export class SseStream {
   #enqueue(chunk: string): void {
     this.#queue.push(chunk);
     this.#queuedBytes += Buffer.byteLength(chunk);
-    if (this.bufferedBytes > this.#options.maxBufferedBytes) this.#cutOff();
+    // The chunk uWS is still sending is not counted: one answer larger than the cap (a 20 MB result) is
+    // not a slow reader. What piles up behind it is.
+    if (this.#queuedBytes > this.#options.maxBufferedBytes) this.#cutOff();
   }
 
   #drain(): boolean {
+    const wasHeld = this.#heldBytes > 0;
     this.#heldBytes = 0;
     const res = this.#exchange.res;
+    // uWS sends what it buffered after a write that hit backpressure, but the tail of that write went out
+    // only with the next write (a 5 MB event waited for the next keep-alive). A comment written on every
+    // writable event, until one goes through whole, pushes the tail out.
+    if (wasHeld && this.#queue.length === 0 && !this.#ending) {
+      let flushed = true;
+      res.cork(() => {
+        flushed = res.write(': \n\n');
+      });
+      if (!flushed) this.#heldBytes = 4;
+      return flushed;
+    }
     while (this.#queue.length > 0 && !this.#closed) {
       const chunk = this.#queue.shift()!;
       const bytes = Buffer.byteLength(chunk);

@@ -211,7 +211,19 @@ export class RequestDispatcher {
     }
     const offering = await this.#catalog.serversOffering(kind, key, value);
     if (offering.length === 1) return offering[0]!;
-    if (offering.length === 0) throw invalidParams(`Unknown ${noun}: ${value}`, { [noun]: value });
+    if (offering.length === 0) {
+      // A server that is down lists nothing: say so, or the client would think the name is wrong.
+      const down = this.#servers
+        .map((server) => ({ server, status: this.#supervisor.get(server).status }))
+        .filter(({ status }) => status !== 'running');
+      const note = down.length
+        ? ` Not running now: ${down.map((d) => `${d.server} (${d.status})`).join(', ')}.`
+        : '';
+      throw invalidParams(`Unknown ${noun}: ${value}.${note}`, {
+        [noun]: value,
+        ...(down.length ? { down } : {}),
+      });
+    }
     throw invalidParams(
       `The ${noun} "${value}" is offered by several servers (${offering.join(', ')}); name one in params.server.`,
       { [noun]: value, candidates: offering },
