@@ -310,6 +310,12 @@ export class Gateway {
     if (what === 'metrics')
       return { status: 200, text: await this.#metrics.render(), contentType: this.#metrics.contentType };
     const workers = await this.workerStats();
+    // A session belongs to the worker holding its stream (Streamable HTTP POSTs may land on any worker).
+    const sessionsByShard = new Map<number, number>();
+    for (const session of this.#router.sessions()) {
+      const shard = session.stream && !session.stream.detached ? session.stream.shard : undefined;
+      if (shard !== undefined) sessionsByShard.set(shard, (sessionsByShard.get(shard) ?? 0) + 1);
+    }
     const healthy = workers.length === this.#config.workers;
     if (what === 'health') {
       return {
@@ -325,7 +331,7 @@ export class Gateway {
       status: 200,
       body: {
         servers: this.#supervisor.statuses().filter((s) => this.#servers.includes(s.name)),
-        workers,
+        workers: workers.map((w) => ({ ...w, sessions: sessionsByShard.get(w.shard) ?? 0 })),
         sessions: this.#router.sessionCount,
         inflight: this.#router.inflightCount(),
         workerRestarts: this.#workerRestarts,
