@@ -5,8 +5,10 @@ export interface LoadSession {
   open(): Promise<void>;
   /** One `tools/call` of `echo`; true when exactly this session's answer came back. */
   call(payloadBytes: number): Promise<boolean>;
-  /** Ends the session; calls still waiting resolve false. */
+  /** Ends the session politely (Streamable HTTP: DELETE); calls still waiting resolve false. */
   close(): void;
+  /** Drops the connections without a word, as a crashed client would. */
+  abandon(): void;
   /** Answers that were not for a request of this session, or carried another session's text. */
   readonly misdelivered: number;
 }

@@ -87,4 +87,9 @@ export class SseLoadSession implements LoadSession {
     this.#controller.abort();
     this.#book.close();
   }
+
+  /** A legacy session has nothing to say when it leaves: closing its stream is all there is. */
+  abandon(): void {
+    this.close();
+  }
 }

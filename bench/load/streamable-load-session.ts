@@ -112,9 +112,13 @@ export class StreamableLoadSession implements LoadSession {
     return answered;
   }
 
-  close(): void {
+  abandon(): void {
     this.#controller.abort();
     this.#book.close();
+  }
+
+  close(): void {
+    this.abandon();
     if (this.#sessionId) {
       void agent
         .request({
