@@ -95,6 +95,82 @@ describe('gateway faults', { timeout: 120_000 }, () => {
     }
   });
 
+  test('a Streamable HTTP GET stream that stops reading is cut off at sseBufferBytes; the session goes on', async () => {
+    const gw = await startTestGateway(
+      { echo: { command: node, args: [fixturePath('echo-server')] } },
+      { sseBufferBytes: 64 * 1024 },
+    );
+    const url = `${gw.url}/servers/echo/mcp`;
+    const headers = { accept: 'application/json, text/event-stream' };
+    const init = await postJson(
+      url,
+      {
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'stall', version: '1' },
+        },
+      },
+      headers,
+    );
+    const sid = init.headers.get('mcp-session-id')!;
+    const session = { ...headers, 'mcp-session-id': sid };
+    const socket = createConnection({ host: '127.0.0.1', port: gw.gateway.port });
+    try {
+      socket.write(
+        `GET /servers/echo/mcp HTTP/1.1\r\nHost: 127.0.0.1:${gw.gateway.port}\r\nAccept: text/event-stream\r\nMcp-Session-Id: ${sid}\r\n\r\n`,
+      );
+      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      socket.pause(); // the GET stream is open; from here on this client reads nothing
+      let closed = false;
+      socket.once('close', () => {
+        closed = true;
+      });
+      const level = await postJson(
+        url,
+        { jsonrpc: '2.0', id: 1, method: 'logging/setLevel', params: { level: 'info' } },
+        session,
+      );
+      assert.equal(level.status, 200);
+      // Every log message goes to the session's GET stream, which nobody reads.
+      let dropped = false;
+      for (let round = 0; round < 20 && !dropped; round++) {
+        const call = await postJson(
+          url,
+          {
+            jsonrpc: '2.0',
+            id: 10 + round,
+            method: 'tools/call',
+            params: { name: 'log', arguments: { count: 20_000 } },
+          },
+          session,
+        );
+        assert.equal(call.status, 200, call.text);
+        const workers = (await status(gw.url)).workers as Array<{
+          slowClientsDropped: number;
+          bufferedBytes: number;
+        }>;
+        for (const w of workers)
+          assert.ok(w.bufferedBytes <= 2 * 64 * 1024, `bounded: ${w.bufferedBytes} bytes held`);
+        dropped = workers.reduce((n, w) => n + w.slowClientsDropped, 0) >= 1;
+      }
+      assert.ok(dropped, 'the stalled reader was disconnected');
+      socket.on('error', () => {}); // a reset is one way for the gateway to close it
+      socket.resume(); // read what the kernel still holds, up to the gateway's close
+      assert.ok(await waitFor(() => closed, 5000), 'its connection was closed');
+      // A Streamable HTTP session outlives its GET stream: it can still call, and open a new stream.
+      const ping = await postJson(url, { jsonrpc: '2.0', id: 99, method: 'ping' }, session);
+      assert.equal(ping.status, 200);
+      assert.deepEqual(ping.json?.result, {});
+    } finally {
+      socket.destroy();
+      await gw.stop();
+    }
+  });
+
   test('a worker that throws is replaced; sessions on the other worker carry on; new sessions work', async () => {
     const gw = await startTestGateway({ echo: { command: node, args: [fixturePath('echo-server')] } });
     try {

@@ -12,11 +12,15 @@ export class PendingStreamOutlet implements Outlet {
   readonly kind = 'stream';
   readonly #exchange: HttpExchange;
   readonly #maxBufferedBytes: number;
-  readonly #onClose: () => void;
+  readonly #onClose: (reason?: 'client' | 'slow' | 'server') => void;
   #stream: SseStream | undefined;
   #closed = false;
 
-  constructor(exchange: HttpExchange, maxBufferedBytes: number, onClose: () => void) {
+  constructor(
+    exchange: HttpExchange,
+    maxBufferedBytes: number,
+    onClose: (reason?: 'client' | 'slow' | 'server') => void,
+  ) {
     this.#exchange = exchange;
     this.#maxBufferedBytes = maxBufferedBytes;
     this.#onClose = onClose;
@@ -40,7 +44,7 @@ export class PendingStreamOutlet implements Outlet {
     if (frame.status === 200) {
       this.#stream = new SseStream(this.#exchange, {
         maxBufferedBytes: this.#maxBufferedBytes,
-        onClose: () => this.#finish(),
+        onClose: (reason) => this.#finish(reason),
       });
       // uWS ends the header block only with the first body bytes; a stream with nothing to say yet would
       // leave the client waiting for its status line until the first keep-alive.
@@ -70,9 +74,9 @@ export class PendingStreamOutlet implements Outlet {
     this.#finish();
   }
 
-  #finish(): void {
+  #finish(reason?: 'client' | 'slow' | 'server'): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#onClose();
+    this.#onClose(reason);
   }
 }

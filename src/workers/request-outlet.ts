@@ -7,7 +7,8 @@ export interface RequestOutletOptions {
   /** The client accepts text/event-stream, so messages before the result can be streamed. */
   sseOk: boolean;
   maxBufferedBytes: number;
-  onClose: () => void;
+  /** Called once when the request is done; `slow` when its stream was cut off for reading too slowly. */
+  onClose: (reason?: 'client' | 'slow' | 'server') => void;
   /** Streamable HTTP initialize: the new session's id, sent as Mcp-Session-Id on the answer. */
   sessionIdHeader?: string;
 }
@@ -91,7 +92,7 @@ export class RequestOutlet implements Outlet {
   #open(sessionId: string | undefined): SseStream {
     this.#stream ??= new SseStream(
       this.#exchange,
-      { maxBufferedBytes: this.#options.maxBufferedBytes, onClose: () => this.#finish() },
+      { maxBufferedBytes: this.#options.maxBufferedBytes, onClose: (reason) => this.#finish(reason) },
       this.#headers(sessionId),
     );
     return this.#stream;
@@ -110,9 +111,9 @@ export class RequestOutlet implements Outlet {
     return id ? [['Mcp-Session-Id', id]] : [];
   }
 
-  #finish(): void {
+  #finish(reason?: 'client' | 'slow' | 'server'): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#options.onClose();
+    this.#options.onClose(reason);
   }
 }

@@ -111,9 +111,11 @@ export function getStreamable(shard: WorkerShard, exchange: HttpExchange, target
     return;
   }
   let outletId = 0;
-  const outlet = new PendingStreamOutlet(exchange, shard.options.sseBufferBytes, () =>
-    shard.removeOutlet(outletId, true),
-  );
+  const sid = info.sessionId;
+  const outlet = new PendingStreamOutlet(exchange, shard.options.sseBufferBytes, (reason) => {
+    if (reason === 'slow') shard.slowClientDropped(sid, shard.options.sseBufferBytes);
+    shard.removeOutlet(outletId, true);
+  });
   outletId = shard.addOutlet(outlet);
   shard.send({
     k: FrameKind.OPEN_STREAM,

@@ -59,7 +59,11 @@ export class WorkerShard {
     const outlet = new RequestOutlet(exchange, {
       ...options,
       maxBufferedBytes: this.options.sseBufferBytes,
-      onClose: () => this.removeOutlet(id, true),
+      onClose: (reason) => {
+        if (reason === 'slow')
+          this.slowClientDropped(options.sessionIdHeader ?? '', this.options.sseBufferBytes);
+        this.removeOutlet(id, true);
+      },
     });
     id = this.addOutlet(outlet);
     return id;
