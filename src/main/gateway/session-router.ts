@@ -1,5 +1,5 @@
 import { toJsonRpcError } from '../../shared/error-wire.js';
-import { CancelledError } from '../../shared/errors.js';
+import { CancelledError, ConnectionClosedError, RequestTimeoutError } from '../../shared/errors.js';
 import {
   type ClientMessageFrame,
   FrameKind,
@@ -401,6 +401,14 @@ export class SessionRouter implements SessionDirectory {
     } catch (error) {
       const cancelled = error instanceof CancelledError;
       this.#metrics?.request(method, cancelled ? 'cancelled' : 'error');
+      if (!cancelled) {
+        // Timeouts and lost backends are the operator's business; a client's bad request is only debug.
+        const serious = error instanceof RequestTimeoutError || error instanceof ConnectionClosedError;
+        this.#logger[serious ? 'warn' : 'debug'](
+          { session: shortId(session.sid), method, requestId: id, err: error },
+          'request failed',
+        );
+      }
       return cancelled ? undefined : { jsonrpc: '2.0', id, error: toJsonRpcError(error) };
     }
   }
