@@ -60,13 +60,29 @@ export class FrameBatcher {
   };
 }
 
-/** Calls `each` with every frame of a batch, in order. */
-export function readFrameBatch<T extends Frame>(batch: Uint8Array, each: (frame: T) => void): void {
+/**
+ * Calls `each` with every frame of a batch, in order. A frame that cannot be decoded (msgpackr recurses
+ * per level, so absurd nesting can exhaust the stack) goes to `onError` and the others still arrive:
+ * an exception here would escape the port's listener and take the process down.
+ */
+export function readFrameBatch<T extends Frame>(
+  batch: Uint8Array,
+  each: (frame: T) => void,
+  onError: (error: unknown) => void,
+): void {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   let at = 0;
   while (at + 4 <= batch.byteLength) {
     const length = view.getUint32(at, true);
-    each(unpackFrame<T>(batch.subarray(at + 4, at + 4 + length)));
+    let frame: T;
+    try {
+      frame = unpackFrame<T>(batch.subarray(at + 4, at + 4 + length));
+    } catch (error) {
+      onError(error);
+      at += 4 + length;
+      continue;
+    }
+    each(frame);
     at += 4 + length;
   }
 }

@@ -74,6 +74,8 @@ export interface CloseSessionFrame {
   sid: string;
   /** For DELETE: answer this outlet with 200/404. */
   outlet?: number;
+  /** For DELETE: the endpoint it came to ('' for /mcp); a session of another endpoint is not found. */
+  target?: string;
 }
 
 /** Streamable HTTP GET: a server-to-client stream for a session, possibly resuming after an event id. */

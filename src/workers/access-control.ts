@@ -77,6 +77,38 @@ export type ParsedBody =
   | { ok: true; batch: Array<Record<string, unknown>>; message?: undefined }
   | ParseFailure;
 
+/**
+ * Deepest JSON nesting accepted. Every layer of the gateway (msgpackr between threads, the backend's own
+ * parser) recurses per level; far below where any of them runs out of stack, and far above what a real
+ * MCP message uses.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/**
+ * Whether the JSON text nests arrays and objects deeper than `max`, by a scan of the raw bytes (brackets
+ * inside strings do not count). A body shorter than 2 x max bytes cannot, so small messages skip it.
+ */
+export function nestingBeyond(body: Uint8Array, max: number): boolean {
+  if (body.length <= 2 * max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i]!;
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** With the `u` flag a surrogate pair is one code point, so this matches only unpaired halves. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Largest JSON-RPC batch accepted (as in the official SDK), so one POST cannot fan out unboundedly. */
 export const MAX_BATCH_MESSAGES = 100;
 
@@ -101,6 +133,11 @@ export function parseJsonRpc(body: Buffer, options: { allowBatch?: boolean } = {
       code: RpcErrorCode.PARSE_ERROR,
       error: 'Parse error: the body is not valid UTF-8',
     };
+  }
+  if (nestingBeyond(body, MAX_JSON_DEPTH)) {
+    return invalid(
+      `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels; no MCP message needs that`,
+    );
   }
   let value: unknown;
   try {
@@ -144,14 +181,17 @@ function checkMessage(value: unknown): OneMessage | ParseFailure {
     };
   }
   const hasId = 'id' in msg;
-  const validId = typeof msg.id === 'string' || (typeof msg.id === 'number' && Number.isFinite(msg.id));
+  // A string id must survive the trip exactly; a lone surrogate cannot (it is not encodable as UTF-8).
+  const validId =
+    (typeof msg.id === 'string' && !LONE_SURROGATE.test(msg.id)) ||
+    (typeof msg.id === 'number' && Number.isFinite(msg.id));
   if (typeof msg.method === 'string') {
     if (hasId && !validId) {
       return {
         ok: false,
         status: 400,
         code: RpcErrorCode.INVALID_REQUEST,
-        error: 'Invalid Request: "id" must be a string or a number',
+        error: 'Invalid Request: "id" must be a number or a string of well-formed Unicode',
       };
     }
     if (

@@ -116,6 +116,13 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
 
   app
     .options('/*', (res, req) => answerPreflight(new HttpExchange(res, readRequest(req)), options))
+    // HEAD must never carry a body (a keep-alive client would read it as the next response), and no
+    // endpoint here has a use for it.
+    .head('/*', (res) => {
+      res.cork(() =>
+        res.writeStatus('405 Method Not Allowed').writeHeader('Allow', 'GET, POST, DELETE').endWithoutBody(),
+      );
+    })
     .get(
       '/sse',
       route((ex) => openLegacyStream(shard, ex, '', '/sse/messages')),
@@ -148,7 +155,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
     )
     .del(
       '/mcp',
-      route((ex) => deleteStreamable(shard, ex)),
+      route((ex) => deleteStreamable(shard, ex, '')),
     )
     .any('/mcp', route(methodNotAllowed('GET, POST, DELETE')))
     .post(
@@ -164,7 +171,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
     .del(
       '/servers/:name/mcp',
       route((ex, [name = '']) => {
-        if (knownServer(ex, name)) deleteStreamable(shard, ex);
+        if (knownServer(ex, name)) deleteStreamable(shard, ex, name);
       }, 1),
     )
     .any('/servers/:name/mcp', route(methodNotAllowed('GET, POST, DELETE')))

@@ -126,12 +126,12 @@ export function getStreamable(shard: WorkerShard, exchange: HttpExchange, target
   });
 }
 
-export function deleteStreamable(shard: WorkerShard, exchange: HttpExchange): void {
+export function deleteStreamable(shard: WorkerShard, exchange: HttpExchange, target: string): void {
   if (badVersion(exchange)) return;
   if (!exchange.info.sessionId) {
     exchange.sendRpcError(400, RpcErrorCode.CONNECTION_CLOSED, MISSING_SESSION);
     return;
   }
   const outletId = shard.openRequestOutlet(exchange);
-  shard.send({ k: FrameKind.CLOSE_SESSION, sid: exchange.info.sessionId, outlet: outletId });
+  shard.send({ k: FrameKind.CLOSE_SESSION, sid: exchange.info.sessionId, outlet: outletId, target });
 }

@@ -35,7 +35,12 @@ export class WorkerShard {
     this.#port = port;
     this.#frames = new FrameBatcher(port);
     port.on('message', (batch: Uint8Array) =>
-      readFrameBatch<MainToWorkerFrame>(batch, (frame) => this.#onFrame(frame)),
+      readFrameBatch<MainToWorkerFrame>(
+        batch,
+        (frame) => this.#onFrame(frame),
+        (error) =>
+          this.logger.error({ err: error }, 'a frame from the main thread could not be decoded; dropped'),
+      ),
     );
     this.#keepAlive = setInterval(() => this.#sendKeepAlives(), options.keepAliveMs);
   }

@@ -105,6 +105,12 @@ function bodyExpectation(f: RequestFacts, streamable: boolean): Expectation {
       return { statuses: [413], mayClose: true, because: 'body over maxBodyBytes' };
     case 'bad-utf8':
       return { statuses: [400], code400: PARSE_ERROR, because: 'body is not UTF-8' };
+    case 'too-deep':
+      return {
+        statuses: [400],
+        code400: INVALID_REQUEST,
+        because: 'JSON nested deeper than the gateway accepts',
+      };
     case 'malformed':
       return { statuses: [400], code400: PARSE_ERROR, because: 'body is not JSON' };
     case 'bad-shape':

@@ -17,8 +17,12 @@ export type BodyKind =
   | 'malformed'
   | 'bad-utf8'
   | 'too-large'
+  /** Nested deeper than the gateway accepts (MAX_JSON_DEPTH): refused before anything else. */
+  | 'too-deep'
   /** Valid or not depending on a reading of the spec (e.g. a request that also has `result`). */
   | 'unknown';
+
+import { MAX_JSON_DEPTH, nestingBeyond } from '../../src/workers/access-control.js';
 
 export interface FuzzBody {
   kind: BodyKind;
@@ -467,7 +471,11 @@ export function classifyMessage(
   if (Object.hasOwn(value, 'method')) {
     if (typeof value.method !== 'string') return 'bad-shape';
     const id = value.id;
-    if (hasId && !(typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))))
+    // A string id must be well-formed Unicode to come back exactly (a lone surrogate cannot be encoded).
+    if (
+      hasId &&
+      !((typeof id === 'string' && !/\p{Cs}/u.test(id)) || (typeof id === 'number' && Number.isFinite(id)))
+    )
       return 'bad-shape';
     if (Object.hasOwn(value, 'params') && !isObject(value.params)) return 'bad-shape';
     if (hasResult || hasError) return 'unknown';
@@ -491,6 +499,7 @@ export function classifyBody(
     return { kind: 'bad-utf8', ...none };
   }
   if (text.startsWith('\ufeff')) return { kind: 'unknown', ...none };
+  if (nestingBeyond(bytes, MAX_JSON_DEPTH)) return { kind: 'too-deep', ...none };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -234,7 +234,11 @@ export class Gateway {
         this.#logger.error({ err: error, shard }, 'frame handling failed');
       }
     };
-    data.port1.on('message', (batch: Uint8Array) => readFrameBatch(batch, onFrame));
+    data.port1.on('message', (batch: Uint8Array) =>
+      readFrameBatch(batch, onFrame, (error) =>
+        this.#logger.error({ err: error, shard }, 'a frame from a worker could not be decoded; dropped'),
+      ),
+    );
     this.#slots.set(shard, slot);
     running.then(
       () => this.#onWorkerEnded(slot, undefined),

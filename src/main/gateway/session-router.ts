@@ -108,7 +108,12 @@ export class SessionRouter implements SessionDirectory {
         return;
       }
       case FrameKind.CLOSE_SESSION: {
-        const session = this.#sessions.get(frame.sid);
+        const found = this.#sessions.get(frame.sid);
+        // A DELETE names its endpoint: it may only end a Streamable HTTP session of that endpoint.
+        const session =
+          frame.target === undefined || (found?.target === frame.target && found.transport === 'streamable')
+            ? found
+            : undefined;
         if (session) this.closeSession(session, 'closed by the client');
         if (frame.outlet !== undefined)
           this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status: session ? 200 : 404 });
@@ -159,9 +164,27 @@ export class SessionRouter implements SessionDirectory {
             ...(eventId ? { eventId } : {}),
             ...(final ? { final } : {}),
           });
-    if (session.replay && ref.stream !== undefined && session.replay.record(ref.stream, msg, final, write))
-      return;
-    write();
+    try {
+      if (session.replay && ref.stream !== undefined && session.replay.record(ref.stream, msg, final, write))
+        return;
+      write();
+    } catch (error) {
+      // A message that cannot be encoded (a backend answering with absurdly nested JSON): the client
+      // gets an error in its place, not silence, and the process stays up.
+      this.#logger.warn({ session: shortId(session.sid), err: error }, 'a message could not be passed on');
+      const id = !Array.isArray(msg) && 'id' in msg ? msg.id : undefined;
+      if (id === undefined || 'method' in msg) return;
+      this.#send(ref.shard, {
+        k: FrameKind.DELIVER,
+        outlet: ref.outlet,
+        msg: {
+          jsonrpc: '2.0',
+          id,
+          error: { code: -32603, message: 'The answer could not be passed on to the client.' },
+        },
+        ...(final ? { final } : {}),
+      });
+    }
   }
 
   /** Ends a session: its backend calls are cancelled, its subscriptions released, its stream ended. */
@@ -360,7 +383,7 @@ export class SessionRouter implements SessionDirectory {
         answerTo,
         relatedTo,
         !frame.viaStream,
-      );
+      ).catch((error: unknown) => this.#logger.error({ err: error }, 'answering a request failed'));
       return;
     }
     if (typeof msg.method === 'string') {
