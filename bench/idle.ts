@@ -3,14 +3,7 @@ import { parseArgs } from 'node:util';
 import type { LoadSession } from './load/load-session.js';
 import { SseLoadSession } from './load/sse-load-session.js';
 import { StreamableLoadSession } from './load/streamable-load-session.js';
-import {
-  startCeiling,
-  startMcpProxy,
-  startMcpRunner,
-  startSupergateway,
-  type Target,
-  type Transport,
-} from './load/targets.js';
+import { type Target, type Transport, targetStarters, transportsFlag } from './load/targets.js';
 import { machineInfo, writeResults } from './micro-harness.js';
 import { treeRssBytes } from './process-tree.js';
 
@@ -31,11 +24,6 @@ const { values } = parseArgs({
     ceiling: { type: 'string', default: 'yes' },
   },
 });
-const list = (text: string) =>
-  text
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean);
 const count = Number(values.sessions);
 const BATCH = 100;
 /** Give up on a target whose tree passes this (one peer forks a process per Streamable session). */
@@ -71,14 +59,7 @@ async function heaps(target: Target): Promise<{ main: number; workers: number } 
   };
 }
 
-const starters: Array<{ name: string; start: (t: Transport) => Promise<Target> }> = [
-  { name: 'mcp-runner', start: () => startMcpRunner(Number(values.workers)) },
-  ...list(values.compare).map((p) => ({
-    name: p,
-    start: (t: Transport) => (p === 'mcp-proxy' ? startMcpProxy() : startSupergateway(t)),
-  })),
-  ...(values.ceiling === 'no' ? [] : [{ name: 'ceiling', start: () => startCeiling() }]),
-];
+const starters = targetStarters({ ...values, workers: values.workers });
 
 const settle = () => new Promise((r) => setTimeout(r, 2000));
 
@@ -141,7 +122,7 @@ function table(rows: IdleRow[]): string {
 }
 
 const rows: IdleRow[] = [];
-for (const transport of list(values.transport) as Transport[]) {
+for (const transport of transportsFlag(values.transport)) {
   for (const starter of starters) {
     const target = await starter.start(transport);
     try {

@@ -2,14 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { chart } from './load/chart.js';
 import { measure, type Row } from './load/measure.js';
-import {
-  startCeiling,
-  startMcpProxy,
-  startMcpRunner,
-  startSupergateway,
-  type Target,
-  type Transport,
-} from './load/targets.js';
+import { list, targetStarters, transportsFlag } from './load/targets.js';
 import { machineInfo, writeResults } from './micro-harness.js';
 
 /**
@@ -34,31 +27,13 @@ const { values } = parseArgs({
     ceiling: { type: 'string', default: 'yes' },
   },
 });
-const list = (text: string) =>
-  text
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean);
-const transports = list(values.transport) as Transport[];
-for (const t of transports) if (t !== 'sse' && t !== 'streamable') throw new Error(`unknown transport ${t}`);
-const peers = list(values.compare);
-for (const p of peers)
-  if (p !== 'supergateway' && p !== 'mcp-proxy')
-    throw new Error(`--compare knows supergateway and mcp-proxy, not ${p}`);
+const transports = transportsFlag(values.transport);
+const starters = targetStarters(values);
 const options = {
   durationS: Number(values.duration),
   inflight: Number(values.inflight),
   payload: Number(values.payload),
 };
-
-const starters: Array<{ name: string; start: (t: Transport) => Promise<Target> }> = [
-  ...list(values.workers).map((w) => ({ name: `mcp-runner ${w}w`, start: () => startMcpRunner(Number(w)) })),
-  ...peers.map((p) => ({
-    name: p,
-    start: (t: Transport) => (p === 'mcp-proxy' ? startMcpProxy() : startSupergateway(t)),
-  })),
-  ...(values.ceiling === 'no' ? [] : [{ name: 'ceiling', start: () => startCeiling() }]),
-];
 
 function table(rows: Row[]): string {
   return [

@@ -131,3 +131,47 @@ export async function startCeiling(): Promise<Target> {
   await waitReady(origin, '/mcp', child, () => true);
   return started('ceiling (uWS in-process)', child, origin, '/sse', '/mcp');
 }
+
+/** A comma-separated flag value as a list (`--sessions 1,100,1000`). */
+export function list(text: string): string[] {
+  return text
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+export interface TargetStarter {
+  name: string;
+  start: (transport: Transport) => Promise<Target>;
+}
+
+/**
+ * The targets of one bench run, in the order they take turns: mcp-runner per worker count, then the
+ * peers named by `--compare`, then (unless `--ceiling no`) the in-process ceiling.
+ */
+export function targetStarters(flags: {
+  workers: string;
+  compare: string;
+  ceiling: string;
+}): TargetStarter[] {
+  const peers = list(flags.compare);
+  for (const p of peers)
+    if (p !== 'supergateway' && p !== 'mcp-proxy')
+      throw new Error(`--compare knows supergateway and mcp-proxy, not ${p}`);
+  return [
+    ...list(flags.workers).map((w) => ({ name: `mcp-runner ${w}w`, start: () => startMcpRunner(Number(w)) })),
+    ...peers.map((p) => ({
+      name: p,
+      start: (t: Transport) => (p === 'mcp-proxy' ? startMcpProxy() : startSupergateway(t)),
+    })),
+    ...(flags.ceiling === 'no' ? [] : [{ name: 'ceiling', start: () => startCeiling() }]),
+  ];
+}
+
+/** The `--transport` flag, checked. */
+export function transportsFlag(text: string): Transport[] {
+  const transports = list(text);
+  for (const t of transports)
+    if (t !== 'sse' && t !== 'streamable') throw new Error(`unknown transport ${t}`);
+  return transports as Transport[];
+}
