@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { startCli } from './support/cli-process.js';
 import { freePort } from './support/free-port.js';
 import { connectSse, postJson, startTestGateway } from './support/gateway.js';
-import { fixturePath, repoRoot } from './support/paths.js';
+import { fixturePath } from './support/paths.js';
 import { isAlive, waitFor, waitForAsync } from './support/processes.js';
 
 const node = process.execPath;
@@ -201,36 +198,15 @@ describe('gateway faults', { timeout: 120_000 }, () => {
 
   test('SIGTERM under load: the CLI stops accepting, ends calls, stops children and exits 0', async () => {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'mcpr-'));
-    const configPath = join(dir, 'config.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        mcpServers: {
-          echo: { command: node, args: [fixturePath('echo-server')] },
-          slow: { command: node, args: [fixturePath('slow-server'), '--delay-ms', '2000'] },
-        },
-        sseProxy: { port, workers: 2 },
-      }),
-    );
-    const cli = spawn(
-      node,
-      [join(repoRoot, 'dist/src/main/cli.js'), '--config', configPath, '--log-level', 'warn'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const cli = await startCli({
+      mcpServers: {
+        echo: { command: node, args: [fixturePath('echo-server')] },
+        slow: { command: node, args: [fixturePath('slow-server'), '--delay-ms', '2000'] },
       },
-    );
-    let stdout = '';
-    let stderr = '';
-    cli.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
+      sseProxy: { port, workers: 2 },
     });
-    cli.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    const { exited } = cli;
     try {
-      assert.ok(await waitFor(() => stdout.includes('RESTARTS'), 10_000), `CLI started: ${stdout}${stderr}`);
       const url = `http://127.0.0.1:${port}`;
       const pids = ((await status(url)).servers as Array<{ pid: number }>).map((s) => s.pid);
       assert.equal(pids.length, 2);
@@ -250,24 +226,24 @@ describe('gateway faults', { timeout: 120_000 }, () => {
         }
       });
       await new Promise((r) => setTimeout(r, 400));
-      cli.kill('SIGTERM');
+      cli.child.kill('SIGTERM');
       // Bounded: a shutdown that hangs fails here with the CLI's log instead of stalling the suite.
       const code = await Promise.race([
         exited,
         new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000).unref()),
       ]);
-      if (code === 'hung') cli.kill('SIGKILL');
+      if (code === 'hung') cli.child.kill('SIGKILL');
       assert.notEqual(
         code,
         'hung',
-        `the CLI did not exit within 30 s of SIGTERM; stderr: ${stderr.slice(-3000)}`,
+        `the CLI did not exit within 30 s of SIGTERM; stderr: ${cli.stderr().slice(-3000)}`,
       );
       await Promise.race([Promise.all(load), new Promise((r) => setTimeout(r, 5000))]);
-      assert.equal(code, 0, `exit code 0 (stderr: ${stderr.slice(-500)})`);
-      assert.doesNotMatch(stderr, /Assertion failed|uv_loop_close/);
+      assert.equal(code, 0, `exit code 0 (stderr: ${cli.stderr().slice(-500)})`);
+      assert.doesNotMatch(cli.stderr(), /Assertion failed|uv_loop_close/);
       assert.ok(
         completed > 0,
-        `calls were served before the signal (completed ${completed}, failed ${failedCalls}, stderr ${stderr.slice(-800)})`,
+        `calls were served before the signal (completed ${completed}, failed ${failedCalls}, stderr ${cli.stderr().slice(-800)})`,
       );
       assert.ok(failedCalls > 0, 'calls in flight at shutdown were ended, not left hanging');
       for (const pid of pids) assert.equal(isAlive(pid), false, `backend ${pid} stopped`);
@@ -278,7 +254,7 @@ describe('gateway faults', { timeout: 120_000 }, () => {
       );
       assert.equal(refused, 'refused');
     } finally {
-      if (cli.exitCode === null) cli.kill('SIGKILL');
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
     }
   });
 });

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { startCli } from './support/cli-process.js';
 import { freePort } from './support/free-port.js';
 import { postJson } from './support/gateway.js';
-import { fixturePath, repoRoot } from './support/paths.js';
-import { waitFor } from './support/processes.js';
+import { fixturePath } from './support/paths.js';
 
 const node = process.execPath;
 const TOKEN = 'tok-3f9a7c1e5b2d4e6f8a0b';
@@ -15,31 +11,14 @@ const TOKEN = 'tok-3f9a7c1e5b2d4e6f8a0b';
 describe('gateway logs', { timeout: 60_000 }, () => {
   test('at trace level the bearer token never appears in any log line, of main or of the workers', async () => {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'mcpr-logs-'));
-    const configPath = join(dir, 'config.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
+    const cli = await startCli(
+      {
         mcpServers: { echo: { command: node, args: [fixturePath('echo-server')], requestTimeoutMs: 300 } },
         sseProxy: { port, workers: 2, authenticate: { bearer: { token: '${GATEWAY_TOKEN}' } } },
-      }),
+      },
+      { logLevel: 'trace', env: { ...process.env, GATEWAY_TOKEN: TOKEN } },
     );
-    const cli = spawn(
-      node,
-      [join(repoRoot, 'dist/src/main/cli.js'), '--config', configPath, '--log-level', 'trace'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GATEWAY_TOKEN: TOKEN } },
-    );
-    let stdout = '';
-    let stderr = '';
-    cli.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    cli.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
     try {
-      assert.ok(await waitFor(() => stdout.includes('RESTARTS'), 15_000), `CLI started: ${stdout}${stderr}`);
       const url = `http://127.0.0.1:${port}/mcp`;
       const accept = { accept: 'application/json, text/event-stream' };
       const init = await postJson(
@@ -86,12 +65,16 @@ describe('gateway logs', { timeout: 60_000 }, () => {
         (await postJson(`${url}?access_token=${TOKEN}`, { jsonrpc: '2.0', id: 5, method: 'ping' })).status,
         401,
       );
-      cli.kill('SIGTERM');
-      assert.equal(await exited, 0);
-      assert.ok(stderr.length > 1000, 'trace logging produced lines to check');
-      assert.ok(!stderr.includes(TOKEN) && !stdout.includes(TOKEN), 'the token is nowhere in the logs');
+      cli.child.kill('SIGTERM');
+      assert.equal(await cli.exited, 0);
+      assert.ok(cli.stderr().length > 1000, 'trace logging produced lines to check');
+      assert.ok(
+        !cli.stderr().includes(TOKEN) && !cli.stdout().includes(TOKEN),
+        'the token is nowhere in the logs',
+      );
       // The failed call is logged with what an operator needs to find it.
-      const failed = stderr
+      const failed = cli
+        .stderr()
         .split('\n')
         .filter((line) => line.includes('"request failed"'))
         .map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -101,7 +84,7 @@ describe('gateway logs', { timeout: 60_000 }, () => {
       assert.equal(typeof timeout.session, 'string');
       assert.equal(timeout.level, 40, 'a timeout is a warning');
     } finally {
-      if (cli.exitCode === null) cli.kill('SIGKILL');
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
     }
   });
 });
