@@ -172,3 +172,51 @@ describe('gateway: a 20 MB result arrives intact on both transports', { timeout:
     });
   }
 });
+
+describe('gateway: a backend that hangs (accepts requests, never answers)', { timeout: 60_000 }, () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway({
+      hang: {
+        command: node,
+        args: [fixturePath('hang-server')],
+        requestTimeoutMs: 400,
+        stopGraceMs: 100,
+        restart: { initialDelayMs: 100 },
+        health: { enabled: true, intervalMs: 300, timeoutMs: 200, failureThreshold: 2 },
+      },
+    });
+  });
+  after(() => gw.stop());
+
+  test('calls time out with -32001, and the health monitor kills and restarts the process', async () => {
+    const transitions: string[] = [];
+    gw.runner.onStatusChange((change) => transitions.push(change.status));
+    const client = await connectStreamable(`${gw.url}/servers/hang/mcp`);
+    try {
+      const { pid } = await serverStatus(gw.url, 'hang');
+      const started = Date.now();
+      const outcome = await client.callTool({ name: 'hang', arguments: {} }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(outcome instanceof McpError && outcome.code === -32001, String(outcome));
+      assert.ok(Date.now() - started < 5_000, 'answered at the request timeout');
+      // Two missed health pings: the process is killed (it ignores SIGTERM) and a new one started.
+      assert.ok(
+        await waitForAsync(async () => {
+          const now = await serverStatus(gw.url, 'hang');
+          return now.status === 'running' && now.pid !== pid && now.restarts >= 1;
+        }, 15_000),
+        `restarted: ${transitions}`,
+      );
+      assert.ok(await waitForAsync(async () => !isAlive(pid!), 5_000), 'the hung process is gone');
+      assert.ok(transitions.includes('restarting') || transitions.includes('failed'), `${transitions}`);
+      // The session is still usable: tools/list is something the hang server does answer.
+      const { tools } = await client.listTools();
+      assert.ok(tools.some((t) => t.name === 'hang'));
+    } finally {
+      await client.close();
+    }
+  });
+});
