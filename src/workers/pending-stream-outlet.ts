@@ -31,10 +31,6 @@ export class PendingStreamOutlet implements Outlet {
     return this.#stream?.bufferedBytes ?? 0;
   }
 
-  get stream(): SseStream | undefined {
-    return this.#stream;
-  }
-
   keepAlive(): void {
     this.#stream?.comment('keepalive');
   }

@@ -12,7 +12,7 @@ import { allowsPrimingEvents } from '../../shared/protocol-versions.js';
 import type { BackendHub, SessionDirectory } from './backend-hub.js';
 import { ClientSession, type OutletRef } from './client-session.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import { ReplayLog, STANDALONE_STREAM } from './replay-log.js';
+import { type LoggedEvent, ReplayLog, STANDALONE_STREAM } from './replay-log.js';
 import type { RequestDispatcher } from './request-dispatcher.js';
 
 export interface RouterOptions {
@@ -277,6 +277,19 @@ export class SessionRouter implements SessionDirectory {
     else session.stream = undefined;
   }
 
+  /** Sends missed events again, with their ids; a POST stream's answer ends the connection. */
+  #replay(shard: number, outlet: number, events: readonly LoggedEvent[]): void {
+    for (const event of events) {
+      this.#send(shard, {
+        k: FrameKind.DELIVER,
+        outlet,
+        msg: event.msg,
+        eventId: event.id,
+        ...(event.final ? { final: true } : {}),
+      });
+    }
+  }
+
   /**
    * Streamable HTTP GET. With a Last-Event-ID of this session, the stream it names is resumed: its missed
    * events are replayed and later ones follow on this connection (for a POST stream, up to its answer).
@@ -299,15 +312,7 @@ export class SessionRouter implements SessionDirectory {
       ref.shard = shard;
       ref.outlet = outlet;
       ref.detached = false;
-      for (const event of resumed.missed) {
-        this.#send(shard, {
-          k: FrameKind.DELIVER,
-          outlet,
-          msg: event.msg,
-          eventId: event.id,
-          ...(event.final ? { final: true } : {}),
-        });
-      }
+      this.#replay(shard, outlet, resumed.missed);
       if (resumed.done && !resumed.missed.some((event) => event.final))
         this.#send(shard, { k: FrameKind.CLOSE_OUTLET, outlet, reason: 'stream already complete' });
       return;
@@ -336,8 +341,7 @@ export class SessionRouter implements SessionDirectory {
     session.replay?.open(ref, STANDALONE_STREAM);
     reply(200);
     if (resumed) {
-      for (const event of resumed.missed)
-        this.#send(shard, { k: FrameKind.DELIVER, outlet, msg: event.msg, eventId: event.id });
+      this.#replay(shard, outlet, resumed.missed);
     } else if (session.replay && allowsPrimingEvents(session.protocolVersion)) {
       this.#send(shard, {
         k: FrameKind.DELIVER,
