@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { connectSse, startTestGateway, type TestGateway } from './support/gateway.js';
+import { connectSse, connectStreamable, startTestGateway, type TestGateway } from './support/gateway.js';
 import { fixturePath } from './support/paths.js';
 import { isAlive, waitForAsync } from './support/processes.js';
 import { openRawSse } from './support/raw-sse.js';
@@ -22,12 +20,6 @@ interface ServerStatus {
 async function serverStatus(url: string, name: string): Promise<ServerStatus> {
   const body = (await (await fetch(`${url}/status`)).json()) as { servers: ServerStatus[] };
   return body.servers.find((s) => s.name === name)!;
-}
-
-async function connectStreamable(url: string): Promise<Client> {
-  const client = new Client({ name: 'faults', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-  return client;
 }
 
 const echoText = (result: unknown) => (result as { content: Array<{ text: string }> }).content[0]?.text;
@@ -50,8 +42,8 @@ describe('gateway: a backend killed with SIGKILL mid-call', { timeout: 60_000 },
     gw.runner.onStatusChange((change) => transitions.push(`${change.status}:${change.info.pid ?? '-'}`));
     const watcher = await openRawSse(`${gw.url}/sse`); // a legacy stream sees server-status events
     const legacy = await connectSse(`${gw.url}/sse`);
-    const streamable = await connectStreamable(`${gw.url}/mcp`);
-    const direct = await connectStreamable(`${gw.url}/servers/echo/mcp`);
+    const streamable = (await connectStreamable(`${gw.url}/mcp`)).client;
+    const direct = (await connectStreamable(`${gw.url}/servers/echo/mcp`)).client;
     try {
       const calls = [legacy.client, streamable, legacy.client, streamable, streamable].map((client) =>
         client.callTool({ name: 'sleep', arguments: { ms: 30_000 } }).then(
@@ -159,7 +151,7 @@ describe('gateway: a 20 MB result arrives intact on both transports', { timeout:
       const client =
         family === 'legacy SSE'
           ? (await connectSse(`${gw.url}${path}`)).client
-          : await connectStreamable(`${gw.url}${path}`);
+          : (await connectStreamable(`${gw.url}${path}`)).client;
       try {
         const result = await client.callTool({ name: 'big', arguments: { mb: 20 } });
         assert.ok(intact(echoText(result), 20 * 1024 * 1024), 'every byte of the 20 MB text');
@@ -192,7 +184,7 @@ describe('gateway: a backend that hangs (accepts requests, never answers)', { ti
   test('calls time out with -32001, and the health monitor kills and restarts the process', async () => {
     const transitions: string[] = [];
     gw.runner.onStatusChange((change) => transitions.push(change.status));
-    const client = await connectStreamable(`${gw.url}/servers/hang/mcp`);
+    const client = (await connectStreamable(`${gw.url}/servers/hang/mcp`)).client;
     try {
       const { pid } = await serverStatus(gw.url, 'hang');
       const started = Date.now();

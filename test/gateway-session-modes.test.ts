@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { connectStreamable, startTestGateway, type TestGateway } from './support/gateway.js';
 import { fixturePath } from './support/paths.js';
 import { isAlive, waitForAsync } from './support/processes.js';
 
@@ -20,13 +18,6 @@ interface ServerStatus {
 async function serverStatus(url: string, name: string): Promise<ServerStatus> {
   const body = (await (await fetch(`${url}/status`)).json()) as { servers: ServerStatus[] };
   return body.servers.find((s) => s.name === name)!;
-}
-
-async function connect(url: string, capabilities: Record<string, unknown> = {}) {
-  const transport = new StreamableHTTPClientTransport(new URL(url));
-  const client = new Client({ name: 'modes-test', version: '1.0.0' }, { capabilities });
-  await client.connect(transport);
-  return { client, transport };
 }
 
 function text(result: unknown): string {
@@ -48,7 +39,7 @@ describe('gateway: instances > 1 spread calls over processes, least loaded first
     const before = await serverStatus(gw.url, 'echo');
     const pids = [before.pid, ...(before.replicas ?? []).map((r) => r.pid)];
     assert.equal(new Set(pids).size, 3, `three processes: ${JSON.stringify(before)}`);
-    const { client } = await connect(`${gw.url}/servers/echo/mcp`);
+    const { client } = await connectStreamable(`${gw.url}/servers/echo/mcp`);
     try {
       const calls = [1, 2, 3].map(() => client.callTool({ name: 'sleep', arguments: { ms: 3000 } }));
       let loads: number[] = [];
@@ -86,8 +77,8 @@ describe('gateway: sessionMode "isolated" gives each session its own process', {
   after(() => gw.stop());
 
   test('two sessions see separate state; a third is refused at maxProcesses; DELETE frees a process', async () => {
-    const a = await connect(`${gw.url}/servers/echo/mcp`);
-    const b = await connect(`${gw.url}/mcp`); // the aggregated endpoint isolates too
+    const a = await connectStreamable(`${gw.url}/servers/echo/mcp`);
+    const b = await connectStreamable(`${gw.url}/mcp`); // the aggregated endpoint isolates too
     try {
       assert.equal(text(await a.client.callTool({ name: 'counter', arguments: {} })), '1');
       assert.equal(text(await a.client.callTool({ name: 'counter', arguments: {} })), '2');
@@ -99,7 +90,7 @@ describe('gateway: sessionMode "isolated" gives each session its own process', {
       assert.equal(new Set([pidA, pidB, primary.pid]).size, 3, 'own processes, not the primary');
       assert.equal(primary.isolatedProcesses, 2);
 
-      const c = await connect(`${gw.url}/servers/echo/mcp`);
+      const c = await connectStreamable(`${gw.url}/servers/echo/mcp`);
       try {
         await assert.rejects(c.client.callTool({ name: 'counter', arguments: {} }), /maxProcesses/);
         await a.transport.terminateSession(); // DELETE: A's process is stopped
@@ -117,7 +108,7 @@ describe('gateway: sessionMode "isolated" gives each session its own process', {
   });
 
   test('an idle session is reaped with its process', async () => {
-    const a = await connect(`${gw.url}/servers/echo/mcp`);
+    const a = await connectStreamable(`${gw.url}/servers/echo/mcp`);
     try {
       const pid = Number(text(await a.client.callTool({ name: 'pid', arguments: {} })));
       assert.ok(isAlive(pid));
@@ -131,8 +122,12 @@ describe('gateway: sessionMode "isolated" gives each session its own process', {
 
   test('an isolated process asks its own session for roots, even with no call in flight', async () => {
     const roots = [{ uri: 'file:///isolated/a', name: 'a' }];
-    const a = await connect(`${gw.url}/servers/notify/mcp`, { roots: { listChanged: true } });
-    const b = await connect(`${gw.url}/servers/notify/mcp`, { roots: { listChanged: true } });
+    const a = await connectStreamable(`${gw.url}/servers/notify/mcp`, {
+      capabilities: { roots: { listChanged: true } },
+    });
+    const b = await connectStreamable(`${gw.url}/servers/notify/mcp`, {
+      capabilities: { roots: { listChanged: true } },
+    });
     let askedB = 0;
     a.client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots }));
     b.client.setRequestHandler(ListRootsRequestSchema, async () => {

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { postJson, startTestGateway, type TestGateway } from './support/gateway.js';
+import { connectStreamable, postJson, startTestGateway, type TestGateway } from './support/gateway.js';
 import { fixturePath } from './support/paths.js';
 
 const node = process.execPath;
 const ACCEPT_BOTH = { accept: 'application/json, text/event-stream' };
-
-async function connectStreamable(url: string) {
-  const transport = new StreamableHTTPClientTransport(new URL(url));
-  const client = new Client({ name: 'streamable-test', version: '1.0.0' });
-  await client.connect(transport);
-  return { client, transport };
-}
 
 describe('gateway: Streamable HTTP at /mcp and /servers/{name}/mcp', { timeout: 120_000 }, () => {
   let gw: TestGateway;

@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpRunner } from '../../src/index.js';
 import type { Gateway } from '../../src/main/gateway/gateway.js';
 import { testLogger } from './quiet-logger.js';
@@ -63,6 +64,20 @@ export interface JsonPostResult {
 
 // The explicit return type keeps the declaration emit independent of where undici's types resolve from
 // (a worktree whose node_modules is a symlink otherwise fails with TS2742).
+/** An official SDK client on Streamable HTTP (it sends no DELETE on close, as the SDK does not). */
+export async function connectStreamable(
+  url: string,
+  options: { capabilities?: Record<string, unknown> } = {},
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  const client = new Client(
+    { name: 'test-client', version: '1.0.0' },
+    { capabilities: options.capabilities ?? {} },
+  );
+  await client.connect(transport);
+  return { client, transport };
+}
+
 export async function postJson(
   url: string,
   body: unknown,
