@@ -188,6 +188,12 @@ describe('validateConfig rejects bad configs', () => {
       message: 'must not be empty',
     },
     {
+      name: 'bearer token with a space (clients could not send it as one header token)',
+      config: proxy({ authenticate: { bearer: { token: 'two words' } } }),
+      path: 'sseProxy.authenticate.bearer.token',
+      message: 'must be printable ASCII without spaces',
+    },
+    {
       name: 'unset env var',
       config: server({ env: { TOKEN: '${GITHUB_TOKEN}' } }),
       path: 'mcpServers.a.env.TOKEN',

@@ -5,6 +5,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { EmptyResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectSse, startTestGateway, type TestGateway } from './support/gateway.js';
 import { fixturePath } from './support/paths.js';
+import { waitForAsync } from './support/processes.js';
+import { openRawSse } from './support/raw-sse.js';
 
 const node = process.execPath;
 const TOKEN = 'metrics-test-token';
@@ -118,5 +120,60 @@ describe('gateway: GET /metrics in the Prometheus text format', { timeout: 60_00
   test('/metrics sits behind the same bearer token', async () => {
     const response = await fetch(`${gw.url}/metrics`);
     assert.equal(response.status, 401);
+  });
+});
+
+describe('gateway: GET /status/events, the status feed', { timeout: 60_000 }, () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway(
+      {
+        echo: { command: node, args: [fixturePath('echo-server')], restart: { initialDelayMs: 100 } },
+      },
+      { authenticate: { bearer: { token: TOKEN } }, workers: 1 },
+    );
+  });
+  after(() => gw.stop());
+
+  test('a snapshot at once and every 2 s, and every state change of a killed backend in order', async () => {
+    const refused = await fetch(`${gw.url}/status/events`);
+    assert.equal(refused.status, 401, 'behind the same bearer token');
+    await refused.body?.cancel();
+
+    const feed = await openRawSse(`${gw.url}/status/events`, AUTH);
+    try {
+      assert.equal(feed.status, 200);
+      assert.match(feed.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const first = JSON.parse((await feed.next((e) => e.event === 'status')).data);
+      const echo = first.servers.find((s: { name: string }) => s.name === 'echo');
+      assert.equal(echo.status, 'running');
+      assert.equal(first.workers.length, 1);
+      assert.equal(first.workers[0].streams, 1, 'the feed itself is the one open stream');
+      assert.ok(Math.abs(first.time - Date.now()) < 5_000, 'carries the gateway clock');
+
+      process.kill(echo.pid, 'SIGKILL');
+      const changes: string[] = [];
+      await feed.next((e) => {
+        if (e.event !== 'server-status') return false;
+        const change = JSON.parse(e.data);
+        changes.push(change.status);
+        return change.status === 'running';
+      }, 10_000);
+      assert.deepEqual(changes, ['failed', 'restarting', 'starting', 'running']);
+      const snapshots = feed.events.filter((e) => e.event === 'status').length;
+      await feed.next((e) => e.event === 'status' && feed.events.indexOf(e) >= snapshots, 5_000);
+      const last = JSON.parse(feed.events.filter((e) => e.event === 'status').at(-1)!.data);
+      assert.equal(last.servers[0].restarts, 1);
+    } finally {
+      feed.close();
+    }
+    // The worker stops asking for snapshots when its last watcher leaves.
+    const streams = async () => {
+      const status = (await (await fetch(`${gw.url}/status`, { headers: AUTH })).json()) as {
+        workers: Array<{ streams: number }>;
+      };
+      return status.workers[0]!.streams;
+    };
+    assert.ok(await waitForAsync(async () => (await streams()) === 0, 5_000), 'the feed stream is gone');
   });
 });

@@ -36,7 +36,10 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
     console.log(`  Streamable HTTP: ${gateway.url}/mcp`);
     console.log(`  legacy SSE:      ${gateway.url}/sse`);
     console.log(`  per server:      ${gateway.url}/servers/{name}/mcp, ${gateway.url}/servers/{name}/sse`);
-    console.log(`  health, status:  ${gateway.url}/health, ${gateway.url}/status`);
+    console.log(`  status page:     ${gateway.url}/ (live status and a tool explorer)`);
+    console.log(
+      `  health, status:  ${gateway.url}/health, ${gateway.url}/status, ${gateway.url}/status/events, ${gateway.url}/metrics`,
+    );
   } else {
     failed = (await runner.supervisor.startAll()).failed.length;
   }

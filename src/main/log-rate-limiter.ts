@@ -8,10 +8,17 @@ export class LogRateLimiter {
   #windowStart = 0;
   #count = 0;
   #suppressed = 0;
+  readonly #onSuppressed: ((count: number) => void) | undefined;
+  #summary: NodeJS.Timeout | undefined;
 
-  constructor(maxPerWindow = 50, windowMs = 1000) {
+  /**
+   * `onSuppressed` hears of dropped events at the end of the window they were dropped in, unless a later
+   * event let through already carried the count: a burst followed by silence is still reported.
+   */
+  constructor(maxPerWindow = 50, windowMs = 1000, onSuppressed?: (count: number) => void) {
     this.#maxPerWindow = maxPerWindow;
     this.#windowMs = windowMs;
+    this.#onSuppressed = onSuppressed;
   }
 
   /**
@@ -25,11 +32,22 @@ export class LogRateLimiter {
     }
     if (this.#count >= this.#maxPerWindow) {
       this.#suppressed += 1;
+      if (this.#onSuppressed && !this.#summary) {
+        this.#summary = setTimeout(() => this.#report(), this.#windowStart + this.#windowMs - now + 1);
+        this.#summary.unref();
+      }
       return -1;
     }
     this.#count += 1;
     const suppressed = this.#suppressed;
     this.#suppressed = 0;
     return suppressed;
+  }
+
+  #report(): void {
+    this.#summary = undefined;
+    const suppressed = this.#suppressed;
+    this.#suppressed = 0;
+    if (suppressed > 0) this.#onSuppressed?.(suppressed);
   }
 }

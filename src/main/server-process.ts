@@ -134,7 +134,9 @@ export class ServerProcess {
   }
 
   #captureStderr(): void {
-    const limiter = new LogRateLimiter(50, 1000);
+    const limiter = new LogRateLimiter(50, 1000, (suppressed) =>
+      this.#logger.info({ server: this.name, suppressed }, `${suppressed} more stderr lines dropped`),
+    );
     const framer = new LineFramer(
       {
         onLine: (line) => {
@@ -143,10 +145,21 @@ export class ServerProcess {
           const fields = suppressed > 0 ? { server: this.name, suppressed } : { server: this.name };
           this.#logger.info(fields, line.toString('utf8'));
         },
+        // A one-line stack trace can be long: say that a line went, rather than lose it without a word.
+        onOversize: (bytes) => {
+          const suppressed = limiter.take();
+          if (suppressed < 0) return;
+          this.#logger.warn(
+            { server: this.name, suppressed, bytes },
+            `stderr line of ${bytes} bytes dropped (over ${MAX_STDERR_LINE_BYTES})`,
+          );
+        },
       },
       MAX_STDERR_LINE_BYTES,
     );
     this.#child.stderr.on('data', (chunk: Buffer) => framer.push(chunk));
+    // The last words of a crashing process often lack a newline.
+    this.#child.stderr.on('end', () => framer.push(Buffer.from('\n')));
   }
 }
 

@@ -138,7 +138,7 @@ export interface CloseOutletFrame {
   reason: string;
 }
 
-/** A server changed state: legacy SSE streams get a `server-status` event. */
+/** A server changed state: legacy SSE streams and status pages get a `server-status` event. */
 export interface ServerStatusFrame {
   k: typeof FrameKind.SERVER_STATUS;
   status: Record<string, unknown>;

@@ -19,7 +19,9 @@ export function tokenDigest(token: string): Buffer {
 export function checkBearer(authorization: string, expectedDigest: Buffer | undefined): AuthResult {
   if (!expectedDigest) return 'ok';
   if (!authorization) return 'missing';
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+  // The token is printable ASCII (the config insists); spaces and tabs around it are HTTP's optional
+  // whitespace. Anything else next to it (a non-breaking space, a stray byte) makes it a different token.
+  const match = /^[ \t]*Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i.exec(authorization);
   if (!match) return 'invalid';
   const presented = createHash('sha256').update(match[1]!, 'utf8').digest();
   return timingSafeEqual(presented, expectedDigest) ? 'ok' : 'invalid';

@@ -9,6 +9,7 @@ import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
 import { admit, answerPreflight } from './access-control.js';
 import { HttpExchange, readRequest } from './http-exchange.js';
 import { openLegacyStream, postLegacyMessage } from './legacy-sse-routes.js';
+import { StaticAssets } from './static-assets.js';
 import { deleteStreamable, getStreamable, postStreamable } from './streamable-http-routes.js';
 import { WorkerShard } from './worker-shard.js';
 
@@ -23,7 +24,6 @@ export interface WorkerControl {
   /** Resolves with the bound port once the listen socket is open; rejects if it cannot be opened. */
   ready(): Promise<number>;
   stats(): WorkerStats;
-  updateStatus(status: Record<string, unknown>): void;
   /** Stop accepting connections; open streams carry on. */
   drain(): void;
   /** Ends every stream and request, closes every socket; the serve task then resolves. */
@@ -48,6 +48,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
     shard: options.shard,
   });
   const shard = new WorkerShard(options, task.dataPort, logger);
+  const assets = new StaticAssets();
   const digest = options.tokenDigest ? Buffer.from(options.tokenDigest) : undefined;
   const app = uWS.App();
   let listenSocket: uWS.us_listen_socket | false = false;
@@ -104,6 +105,10 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
     if (options.servers.includes(name)) return true;
     exchange.sendRpcError(404, RpcErrorCode.INVALID_PARAMS, `Unknown server "${name}"`);
     return false;
+  };
+  const serveAsset = (exchange: HttpExchange, file: string) => {
+    if (!assets.serve(exchange, file))
+      exchange.sendRpcError(404, RpcErrorCode.INVALID_REQUEST, `Not Found: ${exchange.info.path}`);
   };
   const methodNotAllowed = (allow: string) => (exchange: HttpExchange) =>
     exchange.sendRpcError(405, RpcErrorCode.INVALID_REQUEST, `Method Not Allowed: use ${allow}`, [
@@ -185,9 +190,29 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
         false,
       ),
     )
+    // The status page: its files carry no data and are served without the token (the page asks for it);
+    // Origin and Host are checked as everywhere.
+    .get(
+      '/',
+      route((ex) => serveAsset(ex, 'index.html'), 0, false),
+    )
+    .get(
+      '/ui/:file',
+      route((ex, [file = '']) => serveAsset(ex, file), 1, false),
+    )
+    .get(
+      '/status/events',
+      route((ex) => shard.statusFeed.watch(ex)),
+    )
+    .any('/', route(methodNotAllowed('GET')))
+    .any('/ui/:file', route(methodNotAllowed('GET')))
+    .any('/status/events', route(methodNotAllowed('GET')))
     .get('/health', route(statusQuery('health')))
     .get('/status', route(statusQuery('status')))
     .get('/metrics', route(statusQuery('metrics')))
+    .any('/health', route(methodNotAllowed('GET')))
+    .any('/status', route(methodNotAllowed('GET')))
+    .any('/metrics', route(methodNotAllowed('GET')))
     .any(
       '/*',
       route((ex) => ex.sendRpcError(404, RpcErrorCode.INVALID_REQUEST, `Not Found: ${ex.info.path}`)),
@@ -210,7 +235,6 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
   const control: WorkerControl = {
     ready: () => ready,
     stats: () => shard.stats(),
-    updateStatus: (status) => shard.broadcastStatus(status),
     drain: () => {
       logger.debug('drain requested');
       shard.draining = true;

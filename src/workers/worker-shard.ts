@@ -10,6 +10,7 @@ import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
 import type { HttpExchange } from './http-exchange.js';
 import type { Outlet } from './outlet.js';
 import { RequestOutlet } from './request-outlet.js';
+import { StatusFeed } from './status-feed.js';
 import { StreamOutlet } from './stream-outlet.js';
 
 /**
@@ -23,6 +24,7 @@ export class WorkerShard {
   readonly #port: MessagePort;
   readonly #frames: FrameBatcher;
   readonly #outlets = new Map<number, Outlet>();
+  readonly statusFeed: StatusFeed = new StatusFeed(this);
   #nextOutlet = 1;
   #keepAlive: NodeJS.Timeout | undefined;
   #slowDropped = 0;
@@ -101,9 +103,13 @@ export class WorkerShard {
     this.#frames.flush();
   }
 
-  /** A server changed state: every legacy stream that can see that server gets a server-status event. */
+  /**
+   * A server changed state: every legacy stream that can see that server, and every status page, gets a
+   * server-status event.
+   */
   broadcastStatus(status: Record<string, unknown>): void {
     const data = JSON.stringify(status);
+    this.statusFeed.serverStatus(data);
     for (const outlet of this.#outlets.values()) {
       if (
         outlet instanceof StreamOutlet &&

@@ -39,6 +39,20 @@ export const ROUTES: ReadonlyArray<{ path: string; methods: readonly string[] }>
   { path: '/servers/echo/messages', methods: ['POST'] },
   { path: '/health', methods: ['GET'] },
   { path: '/status', methods: ['GET'] },
+  { path: '/status/events', methods: ['GET'] },
+  { path: '/metrics', methods: ['GET'] },
+  { path: '/', methods: ['GET'] },
+];
+
+/** The status page's files: `/ui/{file}` answers GET with one of these, 404 for any other name. */
+export const UI_FILES: readonly string[] = [
+  'index.html',
+  'app.js',
+  'style.css',
+  'sse-reader.js',
+  'mcp-session.js',
+  'schema-form.js',
+  'result-view.js',
 ];
 
 /**

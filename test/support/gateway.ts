@@ -67,9 +67,12 @@ export interface JsonPostResult {
 /** An official SDK client on Streamable HTTP (it sends no DELETE on close, as the SDK does not). */
 export async function connectStreamable(
   url: string,
-  options: { capabilities?: Record<string, unknown> } = {},
+  options: { capabilities?: Record<string, unknown>; headers?: Record<string, string> } = {},
 ): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const transport = new StreamableHTTPClientTransport(new URL(url));
+  const transport = new StreamableHTTPClientTransport(
+    new URL(url),
+    options.headers ? { requestInit: { headers: options.headers } } : undefined,
+  );
   const client = new Client(
     { name: 'test-client', version: '1.0.0' },
     { capabilities: options.capabilities ?? {} },

@@ -22,7 +22,7 @@ export function authorizationVariants(t: string): Variant[] {
     v(`Bearer  ${t}`, 'ok'),
     v(`Bearer ${t} `, 'ok'),
     v(` Bearer ${t}`, 'ok'),
-    v(`Bearer\t${t}`, 'either'),
+    v(`Bearer\t${t}`, 'ok'),
     v(undefined, 'bad'),
     v('', 'bad'),
     v('Bearer', 'bad'),
@@ -47,7 +47,10 @@ export function authorizationVariants(t: string): Variant[] {
     v(`BearerX ${t}`, 'bad'),
     v(`Bearer ${Buffer.from(t).toString('base64')}`, 'bad'),
     v(`Bearer ${encodeURIComponent(t)}`, 'bad'),
+    // uWS's parser drops trailing bytes >= 0x80 from a header value as if they were spaces, so the gateway
+    // never sees this one's tail: it is the token itself as far as anyone past the parser can tell.
     v(`Bearer ${t}\u00a0`, 'either'),
+    v(`Bearer ${t}\t`, 'ok'),
     v(`Bearer ${'A'.repeat(4000)}`, 'bad'),
   ];
 }

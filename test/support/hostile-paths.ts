@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type Expectation, ROUTES } from './gateway-contract.js';
+import { type Expectation, ROUTES, UI_FILES } from './gateway-contract.js';
 
 /**
  * Request targets aimed at the router: traversal and encoded slashes inside `/servers/{name}`, near
@@ -87,6 +87,21 @@ const NEAR_MISSES = [
   '/.well-known/%2e%2e/status',
   '/',
   '/*',
+  '/health',
+  '/status',
+  '/status/events',
+  '/status/events/',
+  '/metrics',
+  '/ui',
+  '/ui/',
+  '/ui/app.js',
+  '/ui/App.js',
+  '/ui/app.js/',
+  '/ui/../package.json',
+  '/ui/..%2fpackage.json',
+  '/ui/%2e%2e%2fpackage.json',
+  '/ui/index.html',
+  '/ui/.env',
   '/favicon.ico',
   '/index.html',
   '/admin',
@@ -140,6 +155,7 @@ export const methodArb = fc.constantFrom(
 );
 
 const SERVER_ROUTE = /^\/servers\/([^/]*)\/(mcp|sse|messages)$/;
+const UI_ROUTE = /^\/ui\/([^/]+)$/;
 
 /**
  * The README's routing contract: known routes answer their methods (others 405), an unknown server in
@@ -157,6 +173,14 @@ export function routeExpectation(method: string, target: string, long: boolean):
   if (route) {
     if (route.methods.includes(method)) return { because: `${method} ${path} is a route`, ...close };
     return { statuses: withLong([405]), because: `${method} not allowed on ${path}`, ...close };
+  }
+  const ui = UI_ROUTE.exec(path);
+  if (ui) {
+    if (method !== 'GET')
+      return { statuses: withLong([405]), because: `${method} not allowed on /ui/`, ...close };
+    if (UI_FILES.includes(ui[1]!))
+      return { statuses: withLong([200]), because: 'a status page file', ...close };
+    return { statuses: withLong([404]), no2xx: true, because: 'not a status page file', ...close };
   }
   if (SERVER_ROUTE.test(path))
     return { statuses: withLong([404, 405]), no2xx: true, because: 'unknown server', ...close };

@@ -240,9 +240,14 @@ const sseProxySchema = z
       .strictObject({
         bearer: z
           .strictObject({
-            token: nonEmpty().describe(
-              'Token clients must send as "Authorization: Bearer <token>". Supports ${VAR} and ${VAR:-default}, to keep it out of the file.',
-            ),
+            token: nonEmpty()
+              .regex(/^[\x21-\x7e]+$/, {
+                error:
+                  'must be printable ASCII without spaces, since clients send it in an HTTP header (a random hex or base64url string is a good token)',
+              })
+              .describe(
+                'Token clients must send as "Authorization: Bearer <token>". Supports ${VAR} and ${VAR:-default}, to keep it out of the file.',
+              ),
           })
           .describe('Bearer-token authentication.'),
       })

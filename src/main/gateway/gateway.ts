@@ -6,7 +6,12 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import { GatewayError } from '../../shared/errors.js';
 import { FrameBatcher, readFrameBatch } from '../../shared/frame-batcher.js';
-import { FRAME_VERSION, type MainToWorkerFrame, type WorkerToMainFrame } from '../../shared/frames.js';
+import {
+  FRAME_VERSION,
+  FrameKind,
+  type MainToWorkerFrame,
+  type WorkerToMainFrame,
+} from '../../shared/frames.js';
 import type { Logger, LogLevel } from '../../shared/logger.js';
 import type { WorkerOptions, WorkerStats } from '../../shared/worker-options.js';
 import type { ServeTask, WorkerControl } from '../../workers/serve.js';
@@ -303,9 +308,9 @@ export class Gateway {
       restarts: info.restarts,
       lastError: info.lastError ?? null,
     };
-    for (const slot of this.#slots.values()) {
-      slot.control.updateStatus(status).catch(() => {});
-    }
+    // On the data port, not the control port: ordered with the status snapshots, so a status page never
+    // sees an older snapshot after a newer change.
+    for (const slot of this.#slots.values()) slot.frames.send({ k: FrameKind.SERVER_STATUS, status });
   }
 
   async #statusReport(
@@ -339,6 +344,8 @@ export class Gateway {
         sessions: this.#router.sessionCount,
         inflight: this.#router.inflightCount(),
         workerRestarts: this.#workerRestarts,
+        // The page computes uptimes against this, not its own clock, which may be another machine's.
+        time: Date.now(),
         main: { heapUsedBytes: getHeapStatistics().used_heap_size, rssBytes: process.memoryUsage.rss() },
       },
     };
