@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { pino } from 'pino';
 import { McpRunner, type StatusChange } from '../src/index.js';
 import { ConnectionClosedError, ServerProcessError } from '../src/shared/errors.js';
 import { fixturePath } from './support/paths.js';
@@ -203,6 +204,26 @@ describe('Supervisor', () => {
       assert.equal(result.content[0]?.text, `n${i}`);
     }
     assert.equal(runner.serverStatus('noisy'), 'running');
+  });
+
+  test('a stderr line over the limit is reported, and last words without a newline are kept', async () => {
+    const lines: Array<{ msg: string; bytes?: number }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const script =
+      "process.stderr.write('x'.repeat(20000) + '\\n'); process.stderr.write('last words', () => process.exit(3))";
+    const runner = track(
+      new McpRunner(
+        { mcpServers: { dying: { command: node, args: ['-e', script], restart: { enabled: false } } } },
+        { logger },
+      ),
+    );
+    await assert.rejects(runner.startServer('dying'));
+    assert.ok(
+      await waitFor(() => lines.some((l) => l.msg === 'last words'), 5_000),
+      'the unterminated last line is logged when stderr ends',
+    );
+    const dropped = lines.find((l) => l.msg.startsWith('stderr line of 20000 bytes dropped'));
+    assert.equal(dropped?.bytes, 20000, JSON.stringify(lines.map((l) => l.msg)));
   });
 
   test('a multi-megabyte result arrives intact', async () => {
