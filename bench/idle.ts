@@ -9,7 +9,7 @@ import { treeRssBytes } from './process-tree.js';
 
 /**
  * `npm run bench:idle -- [--sessions 10000] [--transport sse,streamable] [--workers 2]
- *   [--compare supergateway,mcp-proxy] [--ceiling yes|no]`
+ *   [--compare supergateway,mcp-proxy] [--ceiling yes|no] [--settle 2]`
  *
  * Opens that many idle sessions on each transport (legacy: a GET stream; Streamable HTTP: initialize,
  * initialized and the GET stream, as the SDK client does), waits for memory to settle, and reports how
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     compare: { type: 'string', default: '' },
     ceiling: { type: 'string', default: 'yes' },
+    settle: { type: 'string', default: '2' },
   },
 });
 const count = Number(values.sessions);
@@ -61,7 +62,9 @@ async function heaps(target: Target): Promise<{ main: number; workers: number } 
 
 const starters = targetStarters({ ...values, workers: values.workers });
 
-const settle = () => new Promise((r) => setTimeout(r, 2000));
+/** Seconds to wait before reading RSS (before opening sessions, and after). */
+const settleMs = Number(values.settle) * 1000;
+const settle = () => new Promise((r) => setTimeout(r, settleMs));
 
 async function idle(target: Target, transport: Transport): Promise<IdleRow> {
   await settle();
