@@ -801,6 +801,41 @@ describe('gateway fuzz: generated bad input over real HTTP', { timeout: 240_000 
     );
   });
 
+  test('numeric ids come back exactly; an integer beyond 2^53 - 1, which JSON cannot carry exactly, gets 400', async () => {
+    const exact = ['0', '-1', '9007199254740991', '-9007199254740991', '1.5', '1e-7', '3.14159'];
+    const rounded = [
+      '9007199254740992',
+      '9007199254740993',
+      '-9007199254740993',
+      '1e21',
+      '123456789012345678901234567890',
+    ];
+    for (const path of ['/sse/messages', '/servers/echo/messages']) {
+      for (const idText of [...exact, ...rounded]) {
+        const reply = await probe(port, agent, {
+          method: 'POST',
+          path,
+          headers: { ...auth, ...JSON_HEADERS },
+          body: `{"jsonrpc":"2.0","id":${idText},"method":"ping"}`,
+        });
+        tally.record('id-fidelity', reply.status);
+        const parsed = JSON.parse(reply.text) as {
+          id?: unknown;
+          error?: { code?: number; message?: string };
+        };
+        if (exact.includes(idText)) {
+          assert.equal(reply.status, 200, `${path} id ${idText}: ${reply.text}`);
+          assert.equal(parsed.id, JSON.parse(idText), `${path} id ${idText}: ${reply.text}`);
+        } else {
+          // Answering would name a different id (JSON.parse rounds it); the client is told to use a string.
+          assert.equal(reply.status, 400, `${path} id ${idText}: ${reply.text}`);
+          assert.equal(parsed.error?.code, -32600);
+          assert.match(parsed.error?.message ?? '', /send large ids as strings/);
+        }
+      }
+    }
+  });
+
   test('HTTP/1.0 and request lines uWS cannot parse get a 4xx (or are served), never a 5xx', {
     todo:
       'uWS answers every request line it cannot parse with "505 HTTP Version Not Supported" and a page saying ' +

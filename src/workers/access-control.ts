@@ -181,17 +181,22 @@ function checkMessage(value: unknown): OneMessage | ParseFailure {
     };
   }
   const hasId = 'id' in msg;
-  // A string id must survive the trip exactly; a lone surrogate cannot (it is not encodable as UTF-8).
+  // An id must come back exactly as sent. A lone surrogate cannot (it is not encodable as UTF-8), nor can
+  // an integer beyond 2^53 - 1: JSON.parse has already rounded it, and the answer would name another id.
   const validId =
     (typeof msg.id === 'string' && !LONE_SURROGATE.test(msg.id)) ||
-    (typeof msg.id === 'number' && Number.isFinite(msg.id));
+    (typeof msg.id === 'number' &&
+      Number.isFinite(msg.id) &&
+      (Number.isSafeInteger(msg.id) || !Number.isInteger(msg.id)));
   if (typeof msg.method === 'string') {
     if (hasId && !validId) {
       return {
         ok: false,
         status: 400,
         code: RpcErrorCode.INVALID_REQUEST,
-        error: 'Invalid Request: "id" must be a number or a string of well-formed Unicode',
+        error:
+          'Invalid Request: "id" must be a string of well-formed Unicode or a number that survives JSON exactly ' +
+          '(integers within ±9007199254740991); send large ids as strings',
       };
     }
     if (

@@ -14,6 +14,14 @@ export interface RequestOutletOptions {
 }
 
 /**
+ * How long a POST stream's priming event waits for the answer. The spec has the server prime a stream
+ * it opens at once; one whose answer is ready within this window is not opened at all, but answered as
+ * JSON: one write instead of two, and nothing for the replay log to keep. A slower call is primed when
+ * the window ends.
+ */
+export const PRIMING_HOLD_MS = 5;
+
+/**
  * An HTTP POST waiting for the main thread's answer. It ends in one of three ways: a plain reply (202,
  * 404, ...), a single JSON-RPC response as `application/json`, or, when notifications or requests come
  * before the response and the client accepts it, an SSE stream that ends after the response.
@@ -23,8 +31,9 @@ export class RequestOutlet implements Outlet {
   readonly #exchange: HttpExchange;
   readonly #options: RequestOutletOptions;
   #stream: SseStream | undefined;
-  /** A priming event not written yet: held to the end of this turn so it can leave with the answer. */
+  /** A priming event not written yet, held briefly: an answer that comes first makes it unnecessary. */
   #priming: { text: string; sessionId: string | undefined } | undefined;
+  #primingTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(exchange: HttpExchange, options: RequestOutletOptions) {
@@ -60,11 +69,14 @@ export class RequestOutlet implements Outlet {
     if (frame.msg === undefined) {
       if (!this.#options.sseOk || !frame.eventId || this.#stream || this.#priming) return;
       this.#priming = { text: ssePrimingEvent(frame.eventId, frame.retry), sessionId: frame.sessionId };
-      queueMicrotask(this.#flushPriming);
+      this.#primingTimer = setTimeout(this.#flushPriming, PRIMING_HOLD_MS);
       return;
     }
     const data = JSON.stringify(frame.msg);
-    if (!this.#stream && !this.#priming && frame.final) {
+    if (!this.#stream && frame.final) {
+      // Nothing was written yet: the answer alone, as JSON. A held priming event is dropped with its
+      // stream, since there is nothing left to resume.
+      this.#dropPriming();
       this.#exchange.send(200, data, 'application/json', this.#headers(frame.sessionId));
       this.#finish();
       return;
@@ -79,8 +91,14 @@ export class RequestOutlet implements Outlet {
 
   #takePriming(): string {
     const text = this.#priming?.text ?? '';
-    this.#priming = undefined;
+    this.#dropPriming();
     return text;
+  }
+
+  #dropPriming(): void {
+    this.#priming = undefined;
+    if (this.#primingTimer) clearTimeout(this.#primingTimer);
+    this.#primingTimer = undefined;
   }
 
   readonly #flushPriming = (): void => {
@@ -114,6 +132,7 @@ export class RequestOutlet implements Outlet {
   #finish(reason?: 'client' | 'slow' | 'server'): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#dropPriming();
     this.#options.onClose(reason);
   }
 }

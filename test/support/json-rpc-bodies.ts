@@ -471,12 +471,11 @@ export function classifyMessage(
   if (Object.hasOwn(value, 'method')) {
     if (typeof value.method !== 'string') return 'bad-shape';
     const id = value.id;
-    // A string id must be well-formed Unicode to come back exactly (a lone surrogate cannot be encoded).
-    if (
-      hasId &&
-      !((typeof id === 'string' && !/\p{Cs}/u.test(id)) || (typeof id === 'number' && Number.isFinite(id)))
-    )
-      return 'bad-shape';
+    // An id must come back exactly: a string of well-formed Unicode (a lone surrogate cannot be encoded),
+    // or a number JSON carries exactly (no integer beyond 2^53 - 1, which JSON.parse has rounded).
+    const exactNumber =
+      typeof id === 'number' && Number.isFinite(id) && (Number.isSafeInteger(id) || !Number.isInteger(id));
+    if (hasId && !((typeof id === 'string' && !/\p{Cs}/u.test(id)) || exactNumber)) return 'bad-shape';
     if (Object.hasOwn(value, 'params') && !isObject(value.params)) return 'bad-shape';
     if (hasResult || hasError) return 'unknown';
     return hasId ? 'request' : 'notification';

@@ -209,7 +209,11 @@ class WatchedLegacySession extends LoopingSession implements WatchedSession {
 
 /** A Streamable HTTP session on `POST /mcp` with its GET stream open (which must stay quiet). */
 class WatchedStreamableSession extends LoopingSession implements WatchedSession {
-  readonly eventIds: string[] = [];
+  readonly #postEventIds: string[] = [];
+  /** Ids it was given: on its POST streams (a quick answer comes as JSON, without any) and its GET stream. */
+  get eventIds(): readonly string[] {
+    return [...this.#postEventIds, ...this.#stream.events.flatMap((event) => (event.id ? [event.id] : []))];
+  }
   readonly sid: string;
   readonly #ledger: Ledger;
   readonly #url: string;
@@ -264,7 +268,7 @@ class WatchedStreamableSession extends LoopingSession implements WatchedSession 
     const messages: string[] = [];
     if (isSse) {
       for (const event of parseSseEvents(body)) {
-        if (event.id) this.eventIds.push(event.id);
+        if (event.id) this.#postEventIds.push(event.id);
         if (event.data !== '') messages.push(event.data);
       }
     } else {
@@ -279,7 +283,6 @@ class WatchedStreamableSession extends LoopingSession implements WatchedSession 
     await this.stopLoop();
     if (this.#ended) this.violations.push(`${this.name}: its GET stream ended`);
     for (const event of this.#stream.events) {
-      if (event.id) this.eventIds.push(event.id);
       // Only priming events (an id and empty data) belong here: nothing was sent to this stream.
       if (event.data !== '')
         this.violations.push(
