@@ -764,6 +764,18 @@ describe('gateway fuzz: generated bad input over real HTTP', { timeout: 240_000 
     );
   });
 
+  /** A ping with the id as raw JSON text, to a legacy POST answered in the body. */
+  const pingWithId = async (path: string, idText: string) => {
+    const reply = await probe(port, agent, {
+      method: 'POST',
+      path,
+      headers: { ...auth, ...JSON_HEADERS },
+      body: `{"jsonrpc":"2.0","id":${idText},"method":"ping"}`,
+    });
+    tally.record('id-fidelity', reply.status);
+    return reply;
+  };
+
   test('string ids come back exactly as sent; one that cannot (a lone surrogate) is refused with 400', async () => {
     const loneSurrogates = fc.constantFrom('"\\ud800"', '"\\udc00"', '"a\\ud83d"', '"\\ude00b"');
     const id = fc.oneof(
@@ -775,13 +787,7 @@ describe('gateway fuzz: generated bad input over real HTTP', { timeout: 240_000 
         id,
         fc.constantFrom('/sse/messages', '/servers/echo/messages'),
         async (idText, path) => {
-          const reply = await probe(port, agent, {
-            method: 'POST',
-            path,
-            headers: { ...auth, ...JSON_HEADERS },
-            body: `{"jsonrpc":"2.0","id":${idText},"method":"ping"}`,
-          });
-          tally.record('id-fidelity', reply.status);
+          const reply = await pingWithId(path, idText);
           const sent = JSON.parse(idText) as string;
           const parsed = JSON.parse(reply.text) as { id?: unknown; error?: { code?: number } };
           if (/\p{Cs}/u.test(sent)) {
@@ -812,13 +818,7 @@ describe('gateway fuzz: generated bad input over real HTTP', { timeout: 240_000 
     ];
     for (const path of ['/sse/messages', '/servers/echo/messages']) {
       for (const idText of [...exact, ...rounded]) {
-        const reply = await probe(port, agent, {
-          method: 'POST',
-          path,
-          headers: { ...auth, ...JSON_HEADERS },
-          body: `{"jsonrpc":"2.0","id":${idText},"method":"ping"}`,
-        });
-        tally.record('id-fidelity', reply.status);
+        const reply = await pingWithId(path, idText);
         const parsed = JSON.parse(reply.text) as {
           id?: unknown;
           error?: { code?: number; message?: string };
