@@ -27,7 +27,8 @@ export function statusLine(status: number): string {
 export interface RequestInfo {
   method: string;
   path: string;
-  query: URLSearchParams;
+  /** The query string as sent, without `?`; parsed only where a route reads it. */
+  rawQuery: string;
   authorization: string;
   origin: string;
   host: string;
@@ -44,7 +45,7 @@ export function readRequest(req: HttpRequest): RequestInfo {
   return {
     method: req.getCaseSensitiveMethod().toUpperCase(),
     path: req.getUrl(),
-    query: new URLSearchParams(req.getQuery() ?? ''),
+    rawQuery: req.getQuery() ?? '',
     authorization: req.getHeader('authorization'),
     origin: req.getHeader('origin'),
     host: req.getHeader('host'),

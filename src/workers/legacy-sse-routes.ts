@@ -49,7 +49,7 @@ export async function postLegacyMessage(
   target: string,
 ): Promise<void> {
   if (!requireJsonBody(exchange)) return;
-  const sid = exchange.info.query.get('sessionId') ?? '';
+  const sid = new URLSearchParams(exchange.info.rawQuery).get('sessionId') ?? '';
   const msg = await readJsonRpcMessage(exchange, shard.options.maxBodyBytes);
   if (!msg) return;
   const outletId = shard.openRequestOutlet(exchange);
