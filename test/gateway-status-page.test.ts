@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { findChromium, launchChromium } from './support/browser.js';
 import { connectStreamable, startTestGateway, type TestGateway } from './support/gateway.js';
 import { fixturePath, serverEverythingPath } from './support/paths.js';
-import { isAlive, waitFor } from './support/processes.js';
+import { isAlive, waitFor, waitForAsync } from './support/processes.js';
 
 /**
  * The status page and tool explorer, driven in headless Chromium as an operator would use them. Only
@@ -96,6 +96,8 @@ describe('status page in headless Chromium', {
       const pid = Number(await row.locator('.pid-cell').textContent());
       assert.ok(pid > 0 && isAlive(pid), `${name} shows its live pid`);
     }
+    // A snapshot leaves out a worker slow to answer its stats; the next one has it.
+    await page.locator('#workers tbody tr').nth(1).waitFor();
     assert.equal(await page.locator('#workers tbody tr').count(), 2, 'one row per worker');
     assert.equal(
       await page.evaluate(() => sessionStorage.getItem('mcp-runner-token')),
@@ -191,6 +193,38 @@ describe('status page in headless Chromium', {
     await page.locator('#result[data-state="done"]').waitFor();
     await page.screenshot({ path: process.env.STATUS_PAGE_SCREENSHOT!, fullPage: true });
     await client.close();
+  });
+
+  test('switching servers quickly leaves no session behind, and a token a header cannot carry is refused', async () => {
+    const sessionsNow = async () =>
+      (
+        (await (
+          await fetch(`${gw.url}/status`, { headers: { authorization: `Bearer ${TOKEN}` } })
+        ).json()) as {
+          sessions: number;
+        }
+      ).sessions;
+    await page.selectOption('#server-select', '');
+    assert.ok(await waitForAsync(async () => (await sessionsNow()) === 0, 5_000), 'explorer session ended');
+    // Each pick ends the previous pick's session, even one whose initialize is still on its way.
+    for (const name of ['echo', 'everything', 'echo', 'everything', 'echo'])
+      await page.selectOption('#server-select', name);
+    await page.locator('#tool-list button[data-tool="echo"]').waitFor();
+    assert.ok(
+      await waitForAsync(async () => (await sessionsNow()) === 1, 5_000),
+      `one explorer session left, not ${await sessionsNow()}`,
+    );
+
+    const fresh = await browser.newPage();
+    try {
+      await fresh.goto(`${gw.url}/`);
+      await fresh.fill('#token-input', 'pasted “smart quotes”');
+      await fresh.click('#token-form button');
+      await fresh.locator('#token-error').waitFor({ state: 'visible' });
+      assert.equal(await fresh.evaluate(() => sessionStorage.getItem('mcp-runner-token')), null);
+    } finally {
+      await fresh.close();
+    }
   });
 
   test('a tool error and a call to a server that went away are shown as errors', async () => {

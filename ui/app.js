@@ -7,7 +7,13 @@ import { readEvents } from './sse-reader.js';
 const TOKEN_KEY = 'mcp-runner-token';
 /** Samples kept per worker for the sparkline: 90 snapshots, 2 s apart, are the last three minutes. */
 const SPARK_SAMPLES = 90;
+/** Reconnect delays grow from the first to the last, with jitter, and start over after a snapshot. */
 const RECONNECT_MS = 1_000;
+const RECONNECT_MAX_MS = 30_000;
+/** Snapshots come every 2 s: a feed silent this long is stalled (a sleeping laptop, a dead NAT entry). */
+const FEED_IDLE_MS = 10_000;
+/** A token the gateway could ever accept (its config rule): printable ASCII, no spaces. */
+const TOKEN_SYNTAX = /^[\x21-\x7e]+$/;
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -25,6 +31,8 @@ const state = {
   tools: [],
   /** @type {(() => Record<string, unknown>) | undefined} */
   readArgs: undefined,
+  /** Bumped when the user picks another tool or server; a call's answer is shown only if it matches. */
+  callSeq: 0,
 };
 
 function authHeaders() {
@@ -45,6 +53,7 @@ function setFeedState(label, text) {
 // --- the live feed -------------------------------------------------------------------------------
 
 async function followStatus() {
+  let delay = RECONNECT_MS;
   for (;;) {
     try {
       const response = await fetch('/status/events', { headers: authHeaders(), cache: 'no-store' });
@@ -56,16 +65,23 @@ async function followStatus() {
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       $('token-form').hidden = true;
       setFeedState('live');
-      await readEvents(response.body, ({ event, data }) => {
-        if (event === 'status') onSnapshot(JSON.parse(data));
-        else if (event === 'server-status') onServerStatus(JSON.parse(data));
-        return false;
-      });
-      setFeedState('disconnected', 'reconnecting…');
+      await readEvents(
+        response.body,
+        ({ event, data }) => {
+          if (event === 'status') {
+            onSnapshot(JSON.parse(data));
+            delay = RECONNECT_MS;
+          } else if (event === 'server-status') onServerStatus(JSON.parse(data));
+          return false;
+        },
+        { idleMs: FEED_IDLE_MS },
+      );
     } catch {
-      setFeedState('disconnected', 'reconnecting…');
+      // A stalled or dropped feed, or a gateway that is away: try again below.
     }
-    await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+    setFeedState('disconnected', 'reconnecting…');
+    await new Promise((resolve) => setTimeout(resolve, delay * (0.75 + Math.random() / 2)));
+    delay = Math.min(delay * 2, RECONNECT_MAX_MS);
   }
 }
 
@@ -73,10 +89,19 @@ function askForToken() {
   const form = /** @type {HTMLFormElement} */ ($('token-form'));
   form.hidden = false;
   const input = /** @type {HTMLInputElement} */ ($('token-input'));
+  const problem = $('token-error');
   input.focus();
   form.onsubmit = (event) => {
     event.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    const token = input.value.trim();
+    // A character a header cannot carry would make every fetch throw before it is sent.
+    if (!TOKEN_SYNTAX.test(token)) {
+      problem.textContent = 'A token is printable ASCII without spaces; check what was pasted.';
+      problem.hidden = false;
+      return;
+    }
+    problem.hidden = true;
+    sessionStorage.setItem(TOKEN_KEY, token);
     input.value = '';
     form.hidden = true;
     setFeedState('connecting', 'connecting…');
@@ -263,15 +288,18 @@ async function chooseServer() {
   const name = /** @type {HTMLSelectElement} */ ($('server-select')).value;
   state.session?.close();
   state.session = undefined;
+  forgetCall();
   $('tool-list').replaceChildren();
   $('tool-panel').hidden = true;
-  if (!name) return;
   const explorerState = $('explorer-state');
+  explorerState.textContent = '';
+  if (!name) return;
   explorerState.textContent = 'connecting…';
   const session = new McpSession(`/servers/${encodeURIComponent(name)}/mcp`, authHeaders);
   state.session = session;
   try {
     await session.connect();
+    if (state.session !== session) return; // switched away: close() already ended the session
     const tools = await session.listTools();
     if (state.session !== session) return;
     state.tools = tools;
@@ -295,8 +323,15 @@ async function chooseServer() {
   }
 }
 
+/** A call still running belongs to the tool it was made for: its answer must not land on another. */
+function forgetCall() {
+  state.callSeq += 1;
+  /** @type {HTMLButtonElement} */ ($('call-button')).disabled = false;
+}
+
 /** @param {any} tool */
 function chooseTool(tool) {
+  forgetCall();
   for (const button of $('tool-list').querySelectorAll('button'))
     button.setAttribute('aria-pressed', String(button.dataset.tool === tool.name));
   $('tool-panel').hidden = false;
@@ -354,16 +389,21 @@ async function callTool(event) {
   const name = $('tool-name').textContent ?? '';
   if (!session) return;
   const button = /** @type {HTMLButtonElement} */ ($('call-button'));
+  const seq = state.callSeq;
   button.disabled = true;
   result.dataset.state = 'calling';
+  /** @type {(() => void) | undefined} */
+  let show;
   try {
-    showResult(result, await session.callTool(name, args));
+    const answer = await session.callTool(name, args);
+    show = () => showResult(result, answer);
   } catch (error) {
-    showError(result, String(/** @type {Error} */ (error).message));
-  } finally {
-    button.disabled = false;
-    result.dataset.state = 'done';
+    show = () => showError(result, String(/** @type {Error} */ (error).message));
   }
+  if (seq !== state.callSeq) return; // the user moved on to another tool or server meanwhile
+  show();
+  button.disabled = false;
+  result.dataset.state = 'done';
 }
 
 $('server-select').addEventListener('change', () => void chooseServer());

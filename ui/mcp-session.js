@@ -30,6 +30,8 @@ export class McpSession {
     /** @type {string | undefined} */
     this.sessionId = undefined;
     this.nextId = 1;
+    /** Closed by the page; a session id that arrives later is ended at once. */
+    this.closed = false;
   }
 
   async connect() {
@@ -63,8 +65,12 @@ export class McpSession {
     return this.request('tools/call', { name, arguments: args });
   }
 
-  /** Ends the session on the gateway; `keepalive` lets it finish while the page unloads. */
+  /**
+   * Ends the session on the gateway; `keepalive` lets the DELETE finish while the page unloads. Closed
+   * while `initialize` is still on its way, the session is ended as soon as its id arrives.
+   */
   close() {
+    this.closed = true;
     if (!this.sessionId) return;
     const headers = { ...this.authHeaders(), 'Mcp-Session-Id': this.sessionId };
     this.sessionId = undefined;
@@ -79,7 +85,14 @@ export class McpSession {
   async request(method, params) {
     const id = this.nextId++;
     const response = await this.#post({ jsonrpc: '2.0', id, method, params });
-    if (method === 'initialize') this.sessionId = response.headers.get('mcp-session-id') ?? undefined;
+    if (method === 'initialize') {
+      this.sessionId = response.headers.get('mcp-session-id') ?? undefined;
+      if (this.closed) {
+        this.close();
+        throw new McpError('the session was closed while it started', undefined);
+      }
+    }
+    if (this.closed) throw new McpError(`${method}: the session was closed`, undefined);
     const type = response.headers.get('content-type') ?? '';
     /** @type {any} */
     let answer;

@@ -97,12 +97,14 @@ function makeField(name, property, required) {
 
 /** @param {Field[]} fields */
 function readFields(fields) {
-  /** @type {Record<string, unknown>} */
-  const args = {};
+  /** @type {Array<[string, unknown]>} */
+  const entries = [];
+  // Collected as pairs and made an object at the end: assigning `args['__proto__']` would set the
+  // object's prototype instead of an argument of that name.
   for (const field of fields) {
     const { input } = field;
     if (field.kind === 'boolean') {
-      args[field.name] = /** @type {HTMLInputElement} */ (input).checked;
+      entries.push([field.name, /** @type {HTMLInputElement} */ (input).checked]);
       continue;
     }
     const raw = input.value;
@@ -114,16 +116,16 @@ function readFields(fields) {
       const value = Number(raw);
       if (!Number.isFinite(value) || (field.kind === 'integer' && !Number.isInteger(value)))
         throw new Error(`${field.name} must be ${field.kind === 'integer' ? 'an integer' : 'a number'}`);
-      args[field.name] = value;
+      entries.push([field.name, value]);
     } else if (field.kind === 'json') {
       try {
-        args[field.name] = JSON.parse(raw);
+        entries.push([field.name, JSON.parse(raw)]);
       } catch {
         throw new Error(`${field.name} is not valid JSON`);
       }
     } else {
-      args[field.name] = raw;
+      entries.push([field.name, raw]);
     }
   }
-  return args;
+  return Object.fromEntries(entries);
 }

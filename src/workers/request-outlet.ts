@@ -52,7 +52,9 @@ export class RequestOutlet implements Outlet {
 
   reply(frame: ReplyFrame): void {
     if (this.#closed) return;
-    this.#flushPriming();
+    // A held priming event has nothing to prime when the request ends with a plain reply (a 202 for a
+    // call the client cancelled, say): the reply goes out as it is.
+    this.#dropPriming();
     if (this.#stream) {
       this.#stream.end();
       return;
