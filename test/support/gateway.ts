@@ -29,21 +29,27 @@ export async function startTestGateway(
   return { runner, gateway, url: gateway.url, stop: () => runner.close() };
 }
 
+/** requestInit headers go on every request a transport makes (the GET stream and the POSTs). */
+function withHeaders(headers: Record<string, string> | undefined) {
+  return headers ? { requestInit: { headers } } : undefined;
+}
+
+async function connectClient(
+  transport: SSEClientTransport | StreamableHTTPClientTransport,
+  capabilities: Record<string, unknown> = {},
+): Promise<Client> {
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities });
+  await client.connect(transport);
+  return client;
+}
+
 /** An official SDK client on the legacy SSE transport, with a count of every message it received. */
 export async function connectSse(
   url: string,
   options: { headers?: Record<string, string>; capabilities?: Record<string, unknown> } = {},
 ): Promise<{ client: Client; transport: SSEClientTransport; received: () => number }> {
-  // requestInit headers go on both the GET stream and the POSTs (the SDK's common headers).
-  const transport = new SSEClientTransport(
-    new URL(url),
-    options.headers ? { requestInit: { headers: options.headers } } : undefined,
-  );
-  const client = new Client(
-    { name: 'test-client', version: '1.0.0' },
-    { capabilities: options.capabilities ?? {} },
-  );
-  await client.connect(transport);
+  const transport = new SSEClientTransport(new URL(url), withHeaders(options.headers));
+  const client = await connectClient(transport, options.capabilities);
   let count = 0;
   const original = transport.onmessage;
   transport.onmessage = (message) => {
@@ -69,15 +75,8 @@ export async function connectStreamable(
   url: string,
   options: { capabilities?: Record<string, unknown>; headers?: Record<string, string> } = {},
 ): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const transport = new StreamableHTTPClientTransport(
-    new URL(url),
-    options.headers ? { requestInit: { headers: options.headers } } : undefined,
-  );
-  const client = new Client(
-    { name: 'test-client', version: '1.0.0' },
-    { capabilities: options.capabilities ?? {} },
-  );
-  await client.connect(transport);
+  const transport = new StreamableHTTPClientTransport(new URL(url), withHeaders(options.headers));
+  const client = await connectClient(transport, options.capabilities);
   return { client, transport };
 }
 
