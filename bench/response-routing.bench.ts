@@ -8,7 +8,7 @@ const SESSIONS = 100;
 /**
  * The main thread's per-message work for a routed call, without the backend: a CLIENT_MESSAGE frame for
  * one of 100 Streamable HTTP sessions goes in, the dispatcher answers at once, and the answer comes out
- * as a DELIVER frame for that session's outlet (with its event id and replay-log bookkeeping).
+ * as a DELIVER frame for that session's outlet, serialised once (a quick answer needs no event id or replay-log entry).
  */
 function routingCase(): MicroCase {
   const out: MainToWorkerFrame[] = [];
@@ -44,12 +44,12 @@ function routingCase(): MicroCase {
         outlet: outlet++,
         viaStream: false,
         sseOk: true,
-        msg: {
+        json: JSON.stringify({
           jsonrpc: '2.0',
           id: 1,
           method: 'tools/call',
           params: { name: 'echo', arguments: { text: `s${s}` } },
-        },
+        }),
       });
     }
     // Let the dispatcher's promises settle.
@@ -62,10 +62,11 @@ function routingCase(): MicroCase {
     unitsPerRun: SESSIONS,
     async verify() {
       await runBatch();
-      const answers = out.filter((f): f is DeliverFrame => f.k === FrameKind.DELIVER && f.msg !== undefined);
+      const answers = out.filter((f): f is DeliverFrame => f.k === FrameKind.DELIVER && f.json !== undefined);
       if (answers.length !== SESSIONS) throw new Error(`${answers.length} answers for ${SESSIONS} calls`);
       const texts = answers.map(
-        (f) => (f.msg as { result: { content: Array<{ text: string }> } }).result.content[0]!.text,
+        (f) =>
+          (JSON.parse(f.json!) as { result: { content: Array<{ text: string }> } }).result.content[0]!.text,
       );
       if (new Set(texts).size !== SESSIONS) throw new Error('an answer went to the wrong session');
     },

@@ -8,18 +8,28 @@ import {
 
 type Frame = WorkerToMainFrame | MainToWorkerFrame;
 
+/** First size of a batch buffer; later ones start at the size the previous batch reached. */
+const MIN_BATCH_BYTES = 4096;
+/** ...but not beyond this: one huge answer must not make every later batch huge. */
+const MAX_BATCH_HINT_BYTES = 256 * 1024;
+
 /**
  * Sends frames on one port, several per message: frames queued during one turn of the event loop leave
  * together at the end of it, in one buffer that is transferred, not copied. Under load many sessions'
  * messages cross a port per turn, and one `postMessage` per turn instead of one per frame takes that
  * cost off the main thread, which every message crosses. Order on the port is kept.
  *
+ * Each frame is encoded straight into the batch's buffer: one allocation per batch, not one per frame
+ * (every ArrayBuffer is a native allocation the garbage collector has to track and sweep).
+ *
  * Wire format of a batch: per frame, its msgpack length as a little-endian uint32, then its bytes.
  */
 export class FrameBatcher {
   readonly #port: FramePort;
-  #chunks: Uint8Array[] = [];
-  #bytes = 0;
+  #buffer: Buffer | undefined;
+  #length = 0;
+  /** Size to give the next batch's buffer: what the last one needed, so a steady load allocates once. */
+  #nextSize = MIN_BATCH_BYTES;
 
   constructor(port: FramePort) {
     this.#port = port;
@@ -28,30 +38,33 @@ export class FrameBatcher {
   /** Queues a frame; returns its encoded size (what it costs to keep, for the replay log). */
   send(frame: Frame): number {
     const packed = packFrame(frame);
-    const chunk = new Uint8Array(4 + packed.length);
-    new DataView(chunk.buffer).setUint32(0, packed.length, true);
-    chunk.set(packed, 4);
-    this.#chunks.push(chunk);
-    this.#bytes += chunk.length;
-    if (this.#chunks.length === 1) setImmediate(this.flush);
+    const needed = this.#length + 4 + packed.length;
+    let buffer = this.#buffer;
+    if (!buffer) {
+      // Not zero-filled and not from Node's shared pool: the pool's slab cannot be transferred.
+      buffer = Buffer.allocUnsafeSlow(Math.max(this.#nextSize, needed));
+      this.#buffer = buffer;
+      setImmediate(this.flush);
+    } else if (needed > buffer.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(buffer.length * 2, needed));
+      buffer.copy(grown, 0, 0, this.#length);
+      buffer = grown;
+      this.#buffer = grown;
+    }
+    buffer.writeUInt32LE(packed.length, this.#length);
+    buffer.set(packed, this.#length + 4);
+    this.#length = needed;
     return packed.length;
   }
 
   /** Posts what is queued now (also called at the end of each turn). */
   readonly flush = (): void => {
-    const chunks = this.#chunks;
-    if (chunks.length === 0) return;
-    let batch = chunks[0]!;
-    if (chunks.length > 1) {
-      batch = new Uint8Array(this.#bytes);
-      let at = 0;
-      for (const chunk of chunks) {
-        batch.set(chunk, at);
-        at += chunk.length;
-      }
-    }
-    this.#chunks = [];
-    this.#bytes = 0;
+    const buffer = this.#buffer;
+    if (!buffer) return;
+    const batch = new Uint8Array(buffer.buffer, buffer.byteOffset, this.#length);
+    this.#nextSize = Math.min(MAX_BATCH_HINT_BYTES, Math.max(MIN_BATCH_BYTES, this.#length));
+    this.#buffer = undefined;
+    this.#length = 0;
     try {
       this.#port.postMessage(batch, [batch.buffer as ArrayBuffer]);
     } catch {

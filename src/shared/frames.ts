@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
  * open SSE stream or an HTTP request still waiting for its answer. Outlet ids are numbers unique within
  * one worker (shard); the main thread addresses an outlet as (shard, outlet).
  */
-export const FRAME_VERSION = 2;
+export const FRAME_VERSION = 3;
 
 export const FrameKind = {
   // worker -> main
@@ -57,9 +57,12 @@ export interface ClientMessageFrame {
   sseOk: boolean;
   /** The MCP-Protocol-Version header, when present. */
   version?: string;
-  msg: Record<string, unknown>;
-  /** A JSON-RPC batch (Streamable HTTP, sessions at 2025-03-26): these messages instead of `msg`. */
-  batch?: Array<Record<string, unknown>>;
+  /**
+   * The body as the client sent it, already checked by the worker: one JSON-RPC message, or a batch (an
+   * array; Streamable HTTP, sessions at 2025-03-26). Text, not the parsed object: the main thread parses
+   * it natively once, instead of msgpackr walking the object on both sides.
+   */
+  json: string;
 }
 
 /** The client went away from an outlet (stream closed, request aborted). */
@@ -96,14 +99,17 @@ export interface StatusQueryFrame {
 }
 
 /**
- * A JSON-RPC message for a client, to be written to an outlet. Without `msg` it is a priming event: the
+ * A JSON-RPC message for a client, to be written to an outlet. Without `json` it is a priming event: the
  * SSE stream starts (if it has not) with an event that carries only `eventId` and `retry`.
  */
 export interface DeliverFrame {
   k: typeof FrameKind.DELIVER;
   outlet: number;
-  /** One message, or the array of responses to a batch. */
-  msg?: Record<string, unknown> | Array<Record<string, unknown>>;
+  /**
+   * One message, or the array of responses to a batch, serialised once on the main thread: the worker
+   * writes it as it is (a JSON body or an SSE `data:` line; JSON.stringify output is one line).
+   */
+  json?: string;
   /** SSE event id, when the stream is resumable. */
   eventId?: string;
   /** SSE `retry:` in milliseconds, sent with a priming event. */

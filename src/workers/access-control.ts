@@ -70,11 +70,12 @@ export function mediaType(contentType: string): string {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 type ParseFailure = { ok: false; status: number; code: number; error: string };
-type OneMessage = { ok: true; message: Record<string, unknown>; batch?: undefined };
+type CheckedMessage = { ok: true; message: Record<string, unknown> };
 
+/** A checked body: the parsed message or batch, and the text it was parsed from (passed on as it is). */
 export type ParsedBody =
-  | OneMessage
-  | { ok: true; batch: Array<Record<string, unknown>>; message?: undefined }
+  | { ok: true; message: Record<string, unknown>; batch?: undefined; text: string }
+  | { ok: true; batch: Array<Record<string, unknown>>; message?: undefined; text: string }
   | ParseFailure;
 
 /**
@@ -150,7 +151,10 @@ export function parseJsonRpc(body: Buffer, options: { allowBatch?: boolean } = {
       error: `Parse error: ${(error as Error).message}`,
     };
   }
-  if (!Array.isArray(value)) return checkMessage(value);
+  if (!Array.isArray(value)) {
+    const checked = checkMessage(value);
+    return checked.ok ? { ok: true, message: checked.message, text } : checked;
+  }
   if (!options.allowBatch)
     return invalid('Invalid Request: JSON-RPC batches are not supported; send one message per POST');
   if (value.length === 0 || value.length > MAX_BATCH_MESSAGES)
@@ -163,10 +167,10 @@ export function parseJsonRpc(body: Buffer, options: { allowBatch?: boolean } = {
       return invalid('Invalid Request: initialize must be sent on its own, not in a batch');
     batch.push(checked.message);
   }
-  return { ok: true, batch };
+  return { ok: true, batch, text };
 }
 
-function checkMessage(value: unknown): OneMessage | ParseFailure {
+function checkMessage(value: unknown): CheckedMessage | ParseFailure {
   if (Array.isArray(value)) return invalid('Invalid Request: batches cannot be nested');
   if (typeof value !== 'object' || value === null) {
     return invalid('Invalid Request: the body must be a JSON-RPC message object');

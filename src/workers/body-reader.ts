@@ -60,8 +60,9 @@ export function requireJsonBody(exchange: HttpExchange): boolean {
 export async function readJsonRpcMessage(
   exchange: HttpExchange,
   maxBytes: number,
-): Promise<Record<string, unknown> | undefined> {
-  return (await readJsonRpcBody(exchange, maxBytes, false))?.message;
+): Promise<{ message: Record<string, unknown>; text: string } | undefined> {
+  const body = await readJsonRpcBody(exchange, maxBytes, false);
+  return body?.message ? { message: body.message, text: body.text } : undefined;
 }
 
 /** Like `readJsonRpcMessage`, but a batch may come instead of one message when `allowBatch`. */
@@ -69,7 +70,9 @@ export async function readJsonRpcBody(
   exchange: HttpExchange,
   maxBytes: number,
   allowBatch: boolean,
-): Promise<{ message?: Record<string, unknown>; batch?: Array<Record<string, unknown>> } | undefined> {
+): Promise<
+  { message?: Record<string, unknown>; batch?: Array<Record<string, unknown>>; text: string } | undefined
+> {
   const body = await readBody(exchange, maxBytes);
   if (!body.ok) {
     if (body.reason === 'too-large') {

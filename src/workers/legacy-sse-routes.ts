@@ -50,8 +50,8 @@ export async function postLegacyMessage(
 ): Promise<void> {
   if (!requireJsonBody(exchange)) return;
   const sid = new URLSearchParams(exchange.info.rawQuery).get('sessionId') ?? '';
-  const msg = await readJsonRpcMessage(exchange, shard.options.maxBodyBytes);
-  if (!msg) return;
+  const body = await readJsonRpcMessage(exchange, shard.options.maxBodyBytes);
+  if (!body) return;
   const outletId = shard.openRequestOutlet(exchange);
   shard.countRequest();
   shard.send({
@@ -62,6 +62,6 @@ export async function postLegacyMessage(
     outlet: outletId,
     viaStream: sid !== '',
     sseOk: false,
-    msg,
+    json: body.text,
   });
 }

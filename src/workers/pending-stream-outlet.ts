@@ -56,11 +56,11 @@ export class PendingStreamOutlet implements Outlet {
   deliver(frame: DeliverFrame): void {
     const stream = this.#stream;
     if (!stream) return;
-    if (frame.msg === undefined) {
+    if (frame.json === undefined) {
       if (frame.eventId) stream.prime(frame.eventId, frame.retry);
       return;
     }
-    stream.event('message', JSON.stringify(frame.msg), frame.eventId);
+    stream.event('message', frame.json, frame.eventId);
     if (frame.final) stream.end();
   }
 

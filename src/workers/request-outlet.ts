@@ -1,7 +1,7 @@
 import type { DeliverFrame, ReplyFrame } from '../shared/frames.js';
 import type { HttpExchange } from './http-exchange.js';
 import type { Outlet } from './outlet.js';
-import { SseStream, sseEvent, ssePrimingEvent } from './sse-stream.js';
+import { SseStream, sseEvent } from './sse-stream.js';
 
 export interface RequestOutletOptions {
   /** The client accepts text/event-stream, so messages before the result can be streamed. */
@@ -14,14 +14,6 @@ export interface RequestOutletOptions {
 }
 
 /**
- * How long a POST stream's priming event waits for the answer. The spec has the server prime a stream
- * it opens at once; one whose answer is ready within this window is not opened at all, but answered as
- * JSON: one write instead of two, and nothing for the replay log to keep. A slower call is primed when
- * the window ends.
- */
-export const PRIMING_HOLD_MS = 5;
-
-/**
  * An HTTP POST waiting for the main thread's answer. It ends in one of three ways: a plain reply (202,
  * 404, ...), a single JSON-RPC response as `application/json`, or, when notifications or requests come
  * before the response and the client accepts it, an SSE stream that ends after the response.
@@ -31,9 +23,6 @@ export class RequestOutlet implements Outlet {
   readonly #exchange: HttpExchange;
   readonly #options: RequestOutletOptions;
   #stream: SseStream | undefined;
-  /** A priming event not written yet, held briefly: an answer that comes first makes it unnecessary. */
-  #priming: { text: string; sessionId: string | undefined } | undefined;
-  #primingTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(exchange: HttpExchange, options: RequestOutletOptions) {
@@ -52,9 +41,6 @@ export class RequestOutlet implements Outlet {
 
   reply(frame: ReplyFrame): void {
     if (this.#closed) return;
-    // A held priming event has nothing to prime when the request ends with a plain reply (a 202 for a
-    // call the client cancelled, say): the reply goes out as it is.
-    this.#dropPriming();
     if (this.#stream) {
       this.#stream.end();
       return;
@@ -66,48 +52,28 @@ export class RequestOutlet implements Outlet {
     this.#finish();
   }
 
+  /**
+   * The main thread sends a priming event only for a call still unanswered after a few milliseconds
+   * (see PrimingScheduler), so a quick answer arrives alone and goes out as JSON: one write, no SSE.
+   */
   deliver(frame: DeliverFrame): void {
     if (this.#closed) return;
-    if (frame.msg === undefined) {
-      if (!this.#options.sseOk || !frame.eventId || this.#stream || this.#priming) return;
-      this.#priming = { text: ssePrimingEvent(frame.eventId, frame.retry), sessionId: frame.sessionId };
-      this.#primingTimer = setTimeout(this.#flushPriming, PRIMING_HOLD_MS);
+    if (frame.json === undefined) {
+      if (this.#options.sseOk && frame.eventId) this.#open(frame.sessionId).prime(frame.eventId, frame.retry);
       return;
     }
-    const data = JSON.stringify(frame.msg);
     if (!this.#stream && frame.final) {
-      // Nothing was written yet: the answer alone, as JSON. A held priming event is dropped with its
-      // stream, since there is nothing left to resume.
-      this.#dropPriming();
-      this.#exchange.send(200, data, 'application/json', this.#headers(frame.sessionId));
+      // Nothing was written yet: the answer alone, as JSON.
+      this.#exchange.send(200, frame.json, 'application/json', this.#headers(frame.sessionId));
       this.#finish();
       return;
     }
     if (!this.#stream && !this.#options.sseOk) return; // main only streams when sseOk; be safe anyway
-    // Priming, messages and the answer that arrive in one turn leave in one write.
-    const text = `${this.#takePriming()}${sseEvent('message', data, frame.eventId)}`;
+    const text = sseEvent('message', frame.json, frame.eventId);
     const stream = this.#open(frame.sessionId);
     if (frame.final) stream.end(text);
     else stream.write(text);
   }
-
-  #takePriming(): string {
-    const text = this.#priming?.text ?? '';
-    this.#dropPriming();
-    return text;
-  }
-
-  #dropPriming(): void {
-    this.#priming = undefined;
-    if (this.#primingTimer) clearTimeout(this.#primingTimer);
-    this.#primingTimer = undefined;
-  }
-
-  readonly #flushPriming = (): void => {
-    if (!this.#priming || this.#closed) return;
-    const { sessionId } = this.#priming;
-    this.#open(sessionId).write(this.#takePriming());
-  };
 
   #open(sessionId: string | undefined): SseStream {
     this.#stream ??= new SseStream(
@@ -120,7 +86,6 @@ export class RequestOutlet implements Outlet {
 
   close(reason: string): void {
     if (this.#closed) return;
-    this.#flushPriming();
     if (this.#stream) this.#stream.end();
     else this.#exchange.sendJson(503, { jsonrpc: '2.0', error: { code: -32000, message: reason }, id: null });
     this.#finish();
@@ -134,7 +99,6 @@ export class RequestOutlet implements Outlet {
   #finish(reason?: 'client' | 'slow' | 'server'): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#dropPriming();
     this.#options.onClose(reason);
   }
 }

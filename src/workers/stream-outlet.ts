@@ -33,7 +33,8 @@ export class StreamOutlet implements Outlet {
   }
 
   deliver(frame: DeliverFrame): void {
-    this.stream.event('message', JSON.stringify(frame.msg), frame.eventId);
+    if (frame.json === undefined) return; // priming belongs to Streamable HTTP streams only
+    this.stream.event('message', frame.json, frame.eventId);
     if (frame.final) this.stream.end();
   }
 

@@ -50,7 +50,7 @@ export async function postStreamable(
   const body = await readJsonRpcBody(exchange, shard.options.maxBodyBytes, true);
   if (!body) return;
   const { batch } = body;
-  // A batch travels as its own field; `msg` is then its first message, for logging and checks only.
+  // For a batch, `msg` is its first message, for the checks here only.
   const msg = body.message ?? batch![0]!;
   const isInitialize = !batch && msg.method === 'initialize' && 'id' in msg;
   let sid = info.sessionId;
@@ -76,8 +76,9 @@ export async function postStreamable(
     exchange.sendRpcError(400, RpcErrorCode.CONNECTION_CLOSED, MISSING_SESSION);
     return;
   }
+  const sseOk = accepts(info.accept, 'text/event-stream');
   const outletId = shard.openRequestOutlet(exchange, {
-    sseOk: accepts(info.accept, 'text/event-stream'),
+    sseOk,
     ...(issued ? { sessionIdHeader: issued } : {}),
   });
   shard.countRequest();
@@ -88,10 +89,9 @@ export async function postStreamable(
     target,
     outlet: outletId,
     viaStream: false,
-    sseOk: accepts(info.accept, 'text/event-stream'),
+    sseOk,
     ...(info.protocolVersion ? { version: info.protocolVersion } : {}),
-    msg,
-    ...(batch ? { batch } : {}),
+    json: body.text,
   });
 }
 

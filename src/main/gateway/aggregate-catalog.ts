@@ -13,6 +13,11 @@ const CAPABILITY: Record<CatalogKind, string> = {
 
 type Item = Record<string, unknown>;
 
+interface ResolvedList {
+  items: Item[];
+  index?: { key: string; values: Set<unknown> };
+}
+
 /**
  * What each running backend offers (tools, resources, templates, prompts), cached and tagged with the
  * server's name, so the aggregated endpoints can list everything and route a call by name without asking
@@ -23,6 +28,11 @@ export class AggregateCatalog {
   readonly #servers: readonly string[];
   readonly #logger: Logger;
   readonly #cache = new Map<string, Promise<Item[]>>();
+  /**
+   * The lists that have arrived, by the same key, with an index of one field's values (a tool's name) made
+   * on first use: routing a call by name then needs no promise and no scan.
+   */
+  readonly #resolved = new Map<string, Partial<Record<CatalogKind, ResolvedList>>>();
 
   constructor(supervisor: Supervisor, servers: readonly string[], logger: Logger) {
     this.#supervisor = supervisor;
@@ -32,7 +42,32 @@ export class AggregateCatalog {
 
   invalidate(server: string, kind?: CatalogKind): void {
     const kinds: CatalogKind[] = kind ? [kind] : ['tools', 'resources', 'resourceTemplates', 'prompts'];
-    for (const k of kinds) this.#cache.delete(`${server}\0${k}`);
+    for (const k of kinds) {
+      this.#cache.delete(`${server}\0${k}`);
+      const resolved = this.#resolved.get(server);
+      if (resolved) delete resolved[k];
+    }
+  }
+
+  /**
+   * The one running server offering an item whose `key` equals `value`, when that is known without
+   * waiting: every running server's list of that kind has arrived, and exactly one has the item.
+   * Undefined otherwise (not known yet, nobody, or several): ask `serversOffering`, which says which.
+   */
+  soleServerNow(kind: CatalogKind, key: string, value: string): string | undefined {
+    let found: string | undefined;
+    for (const server of this.#servers) {
+      const client = this.#runningClient(server);
+      if (!client || !client.serverCapabilities[CAPABILITY[kind]]) continue;
+      const resolved = this.#resolved.get(server)?.[kind];
+      if (!resolved) return undefined;
+      if (resolved.index?.key !== key)
+        resolved.index = { key, values: new Set(resolved.items.map((item) => item[key])) };
+      if (!resolved.index.values.has(value)) continue;
+      if (found !== undefined) return undefined;
+      found = server;
+    }
+    return found;
   }
 
   /** Every running exposed server's items of one kind, each carrying `server`. */
@@ -48,8 +83,22 @@ export class AggregateCatalog {
     const key = `${server}\0${kind}`;
     let entry = this.#cache.get(key);
     if (!entry) {
-      entry = this.#fetch(client, server, kind);
+      const fetching = this.#fetch(client, server, kind);
+      entry = fetching;
       this.#cache.set(key, entry);
+      fetching.then(
+        (items) => {
+          // Only if no list_changed or restart dropped it while it was on its way.
+          if (this.#cache.get(key) !== fetching) return;
+          let lists = this.#resolved.get(server);
+          if (!lists) {
+            lists = {};
+            this.#resolved.set(server, lists);
+          }
+          lists[kind] = { items };
+        },
+        () => {},
+      );
       // A failed fetch must not stick: the next caller tries again.
       entry.catch(() => {
         if (this.#cache.get(key) === entry) this.#cache.delete(key);

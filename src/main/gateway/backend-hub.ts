@@ -6,6 +6,7 @@ import {
   RpcErrorCode,
 } from '../../shared/json-rpc.js';
 import type { Logger } from '../../shared/logger.js';
+import type { ServerConfig } from '../config/config-schema.js';
 import type { ManagedServer } from '../managed-server.js';
 import type { McpClient, McpLoggingLevel } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
@@ -230,13 +231,23 @@ export class BackendHub {
   }
 
   /** Sends a client request to a backend and resolves with the backend's result. */
-  async forward(request: ForwardRequest): Promise<unknown> {
+  forward(request: ForwardRequest): Promise<unknown> {
     const { session, server } = request;
     const config = this.#supervisor.get(server).config;
-    const client =
-      config.sessionMode === 'isolated'
-        ? (await this.#isolatedProcess(session, server)).client
-        : this.#leastLoaded(server);
+    if (config.sessionMode === 'isolated')
+      return this.#isolatedProcess(session, server).then((managed) =>
+        this.#send(request, managed.client, config),
+      );
+    try {
+      return this.#send(request, this.#leastLoaded(server), config);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Not async on purpose: a forwarded call costs the backend's promise and one `then`, nothing more. */
+  #send(request: ForwardRequest, client: McpClient, config: ServerConfig): Promise<unknown> {
+    const { session, server } = request;
     const key = idKey(request.clientId);
     const call: InflightCall = { server, cancel: () => {}, replyTo: request.relatedTo };
     session.inflightMap().set(key, call);
@@ -249,9 +260,13 @@ export class BackendHub {
       params = { ...request.params, _meta: restMeta };
     }
     const started = performance.now();
-    let outcome: RequestOutcome = 'error';
-    try {
-      const result = await client.request(request.method, params, {
+    const done = (outcome: RequestOutcome) => {
+      if (session.inflight?.get(key) === call) session.inflight?.delete(key);
+      this.#markBusy(client, session, -1);
+      this.#metrics?.backendRequest(server, (performance.now() - started) / 1000, outcome);
+    };
+    return client
+      .request(request.method, params, {
         onCancelHandle: (cancel) => {
           call.cancel = cancel;
         },
@@ -270,17 +285,17 @@ export class BackendHub {
                 );
               },
             }),
-      });
-      outcome = 'ok';
-      return result;
-    } catch (error) {
-      if (error instanceof CancelledError) outcome = 'cancelled';
-      throw error;
-    } finally {
-      if (session.inflight?.get(key) === call) session.inflight?.delete(key);
-      this.#markBusy(client, session, -1);
-      this.#metrics?.backendRequest(server, (performance.now() - started) / 1000, outcome);
-    }
+      })
+      .then(
+        (result) => {
+          done('ok');
+          return result;
+        },
+        (error: unknown) => {
+          done(error instanceof CancelledError ? 'cancelled' : 'error');
+          throw error;
+        },
+      );
   }
 
   /** A client's `notifications/cancelled`: stop the matching call (its backend is told by the connection). */

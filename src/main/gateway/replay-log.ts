@@ -5,7 +5,8 @@ import type { OutletRef } from './client-session.js';
 export interface LoggedEvent {
   seq: number;
   id: string;
-  msg: Record<string, unknown> | Array<Record<string, unknown>>;
+  /** The message as the client gets it (serialised once, when it was first sent). */
+  json: string;
   bytes: number;
   /** The response that completes a POST stream. */
   final: boolean;
@@ -18,6 +19,8 @@ interface LoggedStream {
   ref: OutletRef;
   /** The client was given an id on this stream (a priming event), so it may come back for the rest. */
   primed: boolean;
+  /** A priming event is owed once the priming window ends, unless the answer comes first. */
+  primeLater: boolean;
   lastSeq: number;
   events: LoggedEvent[];
   done: boolean;
@@ -52,13 +55,27 @@ export class ReplayLog {
     return this.#bytes;
   }
 
-  /** Starts logging a stream; POST streams get the next number, the GET stream is `STANDALONE_STREAM`. */
-  open(ref: OutletRef, stream = this.#nextStream++): number {
+  /**
+   * Starts logging a stream; POST streams get the next number, the GET stream is `STANDALONE_STREAM`.
+   * `primeLater`: the stream is to be primed unless its answer comes within the priming window.
+   */
+  open(ref: OutletRef, stream = this.#nextStream++, primeLater = false): number {
     ref.stream = stream;
     const existing = this.#streams.get(stream);
     if (existing) existing.ref = ref;
-    else this.#streams.set(stream, { ref, primed: false, lastSeq: 0, events: [], done: false });
+    else this.#streams.set(stream, { ref, primed: false, primeLater, lastSeq: 0, events: [], done: false });
     return stream;
+  }
+
+  /**
+   * The priming event id a stream still owes (its window ended, or a message other than the answer is
+   * about to be written to it), once; undefined when it owes none: answered, not waiting, or gone.
+   */
+  takePriming(stream: number): string | undefined {
+    const logged = this.#streams.get(stream);
+    if (!logged?.primeLater || logged.primed || logged.done) return undefined;
+    logged.primeLater = false;
+    return this.primingId(stream);
   }
 
   /**
@@ -75,12 +92,7 @@ export class ReplayLog {
    * Numbers the next event of a stream and keeps it; `send` writes it and returns its encoded size.
    * Returns false when the stream is not logged (anymore).
    */
-  record(
-    stream: number,
-    msg: LoggedEvent['msg'],
-    final: boolean,
-    send: (eventId: string) => number,
-  ): boolean {
+  record(stream: number, json: string, final: boolean, send: (eventId: string) => number): boolean {
     const logged = this.#streams.get(stream);
     if (!logged) return false;
     if (final && !logged.primed && logged.events.length === 0) {
@@ -92,7 +104,7 @@ export class ReplayLog {
     const seq = ++logged.lastSeq;
     const id = this.#id(stream, seq);
     const bytes = send(id);
-    logged.events.push({ seq, id, msg, bytes, final, order: this.#nextOrder++ });
+    logged.events.push({ seq, id, json, bytes, final, order: this.#nextOrder++ });
     this.#bytes += bytes;
     if (final) this.finish(stream);
     this.#evict();

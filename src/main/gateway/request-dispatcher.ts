@@ -72,7 +72,11 @@ export class RequestDispatcher {
     this.#servers = servers;
   }
 
-  async handle(ctx: RequestContext, method: string, params: Params | undefined): Promise<unknown> {
+  /**
+   * The result, or a promise of it. Not an async function: a call routed to a known backend, the common
+   * case, then costs one promise (the backend's answer) instead of one per layer.
+   */
+  handle(ctx: RequestContext, method: string, params: Params | undefined): unknown {
     const { session } = ctx;
     refuseTasks(method, params);
     switch (method) {
@@ -80,28 +84,41 @@ export class RequestDispatcher {
         return this.#initialize(session, params);
       case 'ping':
         return {};
-      case 'logging/setLevel': {
-        const level = params?.level;
-        if (!isMcpLoggingLevel(level)) throw invalidParams(`Invalid log level ${JSON.stringify(level)}`);
-        session.logLevel = level;
-        await Promise.all(this.#serversOf(session).map((server) => this.#hub.syncLogLevel(server, session)));
-        return {};
-      }
+      case 'logging/setLevel':
+        return this.#setLogLevel(session, params);
       case 'resources/subscribe':
-      case 'resources/unsubscribe': {
-        const uri = stringParam(params, 'uri');
-        const server = session.target || (await this.#serverForResource(uri));
-        this.#requireCapability(server, 'resources', 'subscribe');
-        if (method === 'resources/subscribe') await this.#hub.subscribe(session, server, uri);
-        else await this.#hub.unsubscribe(session, server, uri);
-        return {};
-      }
+      case 'resources/unsubscribe':
+        return this.#subscription(session, method, params);
     }
     if (session.target === '') return this.#aggregate(ctx, method, params);
-    const result = await this.#forward(ctx, session.target, method, params);
-    if (method === 'tools/list' && isObject(result) && Array.isArray(result.tools))
-      return { ...result, tools: result.tools.filter(callableWithoutTasks) };
-    return result;
+    const result = this.#forward(ctx, session.target, method, params);
+    if (method !== 'tools/list') return result;
+    return result.then((listed) =>
+      isObject(listed) && Array.isArray(listed.tools)
+        ? { ...listed, tools: listed.tools.filter(callableWithoutTasks) }
+        : listed,
+    );
+  }
+
+  async #setLogLevel(session: ClientSession, params: Params | undefined): Promise<unknown> {
+    const level = params?.level;
+    if (!isMcpLoggingLevel(level)) throw invalidParams(`Invalid log level ${JSON.stringify(level)}`);
+    session.logLevel = level;
+    await Promise.all(this.#serversOf(session).map((server) => this.#hub.syncLogLevel(server, session)));
+    return {};
+  }
+
+  async #subscription(
+    session: ClientSession,
+    method: 'resources/subscribe' | 'resources/unsubscribe',
+    params: Params | undefined,
+  ): Promise<unknown> {
+    const uri = stringParam(params, 'uri');
+    const server = session.target || (await this.#serverForResource(uri));
+    this.#requireCapability(server, 'resources', 'subscribe');
+    if (method === 'resources/subscribe') await this.#hub.subscribe(session, server, uri);
+    else await this.#hub.unsubscribe(session, server, uri);
+    return {};
   }
 
   #initialize(session: ClientSession, params: Params | undefined): unknown {
@@ -144,7 +161,22 @@ export class RequestDispatcher {
     return capabilities;
   }
 
-  async #aggregate(ctx: RequestContext, method: string, params: Params | undefined): Promise<unknown> {
+  #aggregate(ctx: RequestContext, method: string, params: Params | undefined): unknown {
+    if (method === 'tools/call') {
+      // The usual call: a tool whose server the catalog already knows is routed without awaiting it.
+      const name = stringParam(params, 'name');
+      const explicit = params?.server;
+      const known = explicit === undefined ? this.#catalog.soleServerNow('tools', 'name', name) : undefined;
+      const { server: _server, ...forwarded } = params ?? {};
+      if (known) return this.#forward(ctx, known, method, forwarded);
+      return this.#pick('tools', 'name', name, explicit, 'tool').then((server) =>
+        this.#forward(ctx, server, method, forwarded),
+      );
+    }
+    return this.#aggregateSlow(ctx, method, params);
+  }
+
+  async #aggregateSlow(ctx: RequestContext, method: string, params: Params | undefined): Promise<unknown> {
     switch (method) {
       case 'tools/list':
         return { tools: await this.#catalog.list('tools') };
@@ -154,12 +186,6 @@ export class RequestDispatcher {
         return { resourceTemplates: await this.#catalog.list('resourceTemplates') };
       case 'prompts/list':
         return { prompts: await this.#catalog.list('prompts') };
-      case 'tools/call': {
-        const name = stringParam(params, 'name');
-        const server = await this.#pick('tools', 'name', name, params?.server, 'tool');
-        const { server: _server, ...forwarded } = params ?? {};
-        return this.#forward(ctx, server, method, forwarded);
-      }
       case 'prompts/get': {
         const name = stringParam(params, 'name');
         const server = await this.#pick('prompts', 'name', name, params?.server, 'prompt');

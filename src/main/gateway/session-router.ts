@@ -12,6 +12,7 @@ import { allowsPrimingEvents } from '../../shared/protocol-versions.js';
 import type { BackendHub, SessionDirectory } from './backend-hub.js';
 import { ClientSession, type OutletRef } from './client-session.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
+import { PrimingScheduler } from './priming-scheduler.js';
 import { type LoggedEvent, ReplayLog, STANDALONE_STREAM } from './replay-log.js';
 import type { RequestDispatcher } from './request-dispatcher.js';
 
@@ -44,6 +45,10 @@ export type StatusProvider = (
 
 const SESSION_NOT_FOUND = { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null };
 
+type Message = Record<string, unknown>;
+/** A JSON-RPC response, or undefined when the request was cancelled (its client expects none). */
+type Response = Message | undefined;
+
 /**
  * The main thread's handler for everything workers send: it owns the sessions, answers or forwards each
  * client message, and addresses every reply to the outlet it belongs to, so a session only ever sees its
@@ -61,6 +66,7 @@ export class SessionRouter implements SessionDirectory {
   #status!: StatusProvider;
   #sweeper: NodeJS.Timeout | undefined;
   readonly #metrics: GatewayMetrics | undefined;
+  readonly #priming = new PrimingScheduler((session, ref) => this.#primeIfOwed(session, ref));
 
   constructor(send: FrameSender, options: RouterOptions, logger: Logger, metrics?: GatewayMetrics) {
     this.#send = send;
@@ -145,46 +151,55 @@ export class SessionRouter implements SessionDirectory {
   }
 
   /**
-   * Writes a message to a stream. On a resumable stream it is numbered and kept in the session's replay
-   * log first, even when the connection is gone, so a client that resumes gets it.
+   * Writes a message to a stream. It is serialised here, once: the worker writes the text as it is. On a
+   * resumable stream it is numbered and kept in the session's replay log first, even when the connection
+   * is gone, so a client that resumes gets it.
    */
-  #deliver(
-    session: ClientSession,
-    ref: OutletRef,
-    msg: Record<string, unknown> | Array<Record<string, unknown>>,
-    final: boolean,
-  ): void {
-    const write = (eventId?: string): number =>
-      ref.detached
-        ? Buffer.byteLength(JSON.stringify(msg))
-        : this.#send(ref.shard, {
-            k: FrameKind.DELIVER,
-            outlet: ref.outlet,
-            msg,
-            ...(eventId ? { eventId } : {}),
-            ...(final ? { final } : {}),
-          });
+  #deliver(session: ClientSession, ref: OutletRef, msg: Message | Message[], final: boolean): void {
+    let json: string;
     try {
-      if (session.replay && ref.stream !== undefined && session.replay.record(ref.stream, msg, final, write))
-        return;
-      write();
+      json = JSON.stringify(msg);
     } catch (error) {
-      // A message that cannot be encoded (a backend answering with absurdly nested JSON): the client
+      // A message that cannot be serialised (a backend answering with absurdly nested JSON): the client
       // gets an error in its place, not silence, and the process stays up.
       this.#logger.warn({ session: shortId(session.sid), err: error }, 'a message could not be passed on');
       const id = !Array.isArray(msg) && 'id' in msg ? msg.id : undefined;
       if (id === undefined || 'method' in msg) return;
-      this.#send(ref.shard, {
-        k: FrameKind.DELIVER,
-        outlet: ref.outlet,
-        msg: {
-          jsonrpc: '2.0',
-          id,
-          error: { code: -32603, message: 'The answer could not be passed on to the client.' },
-        },
-        ...(final ? { final } : {}),
+      json = JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        error: { code: -32603, message: 'The answer could not be passed on to the client.' },
       });
     }
+    const replay = session.replay;
+    if (!replay || ref.stream === undefined) {
+      if (!ref.detached) this.#sendJson(ref, json, undefined, final);
+      return;
+    }
+    // Anything but the answer makes the stream an SSE stream: its priming event goes first.
+    if (!final) this.#primeIfOwed(session, ref);
+    const write = (eventId: string): number =>
+      ref.detached ? Buffer.byteLength(json) : this.#sendJson(ref, json, eventId, final);
+    if (!replay.record(ref.stream, json, final, write) && !ref.detached)
+      this.#sendJson(ref, json, undefined, final);
+  }
+
+  #sendJson(ref: OutletRef, json: string, eventId: string | undefined, final: boolean): number {
+    return this.#send(ref.shard, {
+      k: FrameKind.DELIVER,
+      outlet: ref.outlet,
+      json,
+      ...(eventId ? { eventId } : {}),
+      ...(final ? { final } : {}),
+    });
+  }
+
+  /** Sends a POST stream the priming event it still owes (see PrimingScheduler), if it owes one. */
+  #primeIfOwed(session: ClientSession, ref: OutletRef): void {
+    if (session.closed || ref.stream === undefined) return;
+    const eventId = session.replay?.takePriming(ref.stream);
+    if (eventId && !ref.detached)
+      this.#send(ref.shard, { k: FrameKind.DELIVER, outlet: ref.outlet, eventId, retry: SSE_RETRY_MS });
   }
 
   /** Ends a session: its backend calls are cancelled, its subscriptions released, its stream ended. */
@@ -219,6 +234,7 @@ export class SessionRouter implements SessionDirectory {
 
   stop(): void {
     if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#priming.stop();
   }
 
   /**
@@ -279,15 +295,7 @@ export class SessionRouter implements SessionDirectory {
 
   /** Sends missed events again, with their ids; a POST stream's answer ends the connection. */
   #replay(shard: number, outlet: number, events: readonly LoggedEvent[]): void {
-    for (const event of events) {
-      this.#send(shard, {
-        k: FrameKind.DELIVER,
-        outlet,
-        msg: event.msg,
-        eventId: event.id,
-        ...(event.final ? { final: true } : {}),
-      });
-    }
+    for (const event of events) this.#sendJson({ shard, outlet }, event.json, event.id, event.final);
   }
 
   /**
@@ -366,28 +374,39 @@ export class SessionRouter implements SessionDirectory {
       session = new ClientSession('', frame.transport, frame.target, true);
     }
     session.lastActivity = Date.now();
-    const msg = frame.msg;
-    const own: OutletRef = { shard, outlet: frame.outlet };
-    if (frame.batch) {
-      this.#onBatch(session, frame.batch, own, frame.sseOk, reply);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(frame.json);
+    } catch {
+      // The worker checked this text; a frame that still does not parse is a bug, answered, not thrown.
+      reply(400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
       return;
     }
-
+    const own: OutletRef = { shard, outlet: frame.outlet };
+    if (Array.isArray(parsed)) {
+      this.#onBatch(session, parsed as Message[], own, frame.sseOk, reply);
+      return;
+    }
+    const msg = parsed as Message;
     if (typeof msg.method === 'string' && 'id' in msg) {
       // A legacy POST is acknowledged at once; its answer travels on the session's stream.
       if (frame.viaStream) reply(202);
       else if (frame.sseOk && session.replay) this.#openPostStream(session, own, msg.method);
       const answerTo = frame.viaStream ? session.stream : own;
       const relatedTo = frame.viaStream ? session.stream : frame.sseOk ? own : session.stream;
-      void this.#answer(
+      const response = this.#respond(
         session,
         msg.id as JsonRpcId,
         msg.method,
-        msg.params as Record<string, unknown> | undefined,
-        answerTo,
+        msg.params as Message | undefined,
         relatedTo,
-        !frame.viaStream,
-      ).catch((error: unknown) => this.#logger.error({ err: error }, 'answering a request failed'));
+      );
+      const final = !frame.viaStream;
+      if (response instanceof Promise)
+        response
+          .then((answered) => this.#answer(session, answered, answerTo, final))
+          .catch((error: unknown) => this.#logger.error({ err: error }, 'answering a request failed'));
+      else this.#answer(session, response, answerTo, final);
       return;
     }
     if (typeof msg.method === 'string') {
@@ -398,46 +417,55 @@ export class SessionRouter implements SessionDirectory {
     reply(202);
   }
 
-  async #answer(
-    session: ClientSession,
-    id: JsonRpcId,
-    method: string,
-    params: Record<string, unknown> | undefined,
-    answerTo: OutletRef | undefined,
-    relatedTo: OutletRef | undefined,
-    final: boolean,
-  ): Promise<void> {
-    const response = await this.#respond(session, id, method, params, relatedTo);
+  #answer(session: ClientSession, response: Response, answerTo: OutletRef | undefined, final: boolean): void {
     if (!answerTo) return; // the stream is gone; nobody is left to tell
     if (response) this.#deliver(session, answerTo, response, final);
     else if (final) this.#endUnanswered(session, answerTo);
   }
 
-  /** The JSON-RPC response to one request; undefined when the client cancelled it (it expects none). */
-  async #respond(
+  /**
+   * The JSON-RPC response to one request: at once when the dispatcher answered synchronously (a routed
+   * call whose backend is known), else a promise of it. Not an async function: most calls would pay for
+   * promises and microtask turns they do not need.
+   */
+  #respond(
     session: ClientSession,
     id: JsonRpcId,
     method: string,
-    params: Record<string, unknown> | undefined,
+    params: Message | undefined,
     relatedTo: OutletRef | undefined,
-  ): Promise<Record<string, unknown> | undefined> {
+  ): Response | Promise<Response> {
+    let result: unknown;
     try {
-      const result = await this.#dispatcher.handle({ session, id, relatedTo }, method, params);
-      this.#metrics?.request(method, 'ok');
-      return { jsonrpc: '2.0', id, result: result ?? {} };
+      result = this.#dispatcher.handle({ session, id, relatedTo }, method, params);
     } catch (error) {
-      const cancelled = error instanceof CancelledError;
-      this.#metrics?.request(method, cancelled ? 'cancelled' : 'error');
-      if (!cancelled) {
-        // Timeouts and lost backends are the operator's business; a client's bad request is only debug.
-        const serious = error instanceof RequestTimeoutError || error instanceof ConnectionClosedError;
-        this.#logger[serious ? 'warn' : 'debug'](
-          { session: shortId(session.sid), method, requestId: id, err: error },
-          'request failed',
-        );
-      }
-      return cancelled ? undefined : { jsonrpc: '2.0', id, error: toJsonRpcError(error) };
+      return this.#failed(session, id, method, error);
     }
+    if (result instanceof Promise)
+      return result.then(
+        (value: unknown) => this.#succeeded(id, method, value),
+        (error: unknown) => this.#failed(session, id, method, error),
+      );
+    return this.#succeeded(id, method, result);
+  }
+
+  #succeeded(id: JsonRpcId, method: string, result: unknown): Message {
+    this.#metrics?.request(method, 'ok');
+    return { jsonrpc: '2.0', id, result: result ?? {} };
+  }
+
+  #failed(session: ClientSession, id: JsonRpcId, method: string, error: unknown): Response {
+    const cancelled = error instanceof CancelledError;
+    this.#metrics?.request(method, cancelled ? 'cancelled' : 'error');
+    if (!cancelled) {
+      // Timeouts and lost backends are the operator's business; a client's bad request is only debug.
+      const serious = error instanceof RequestTimeoutError || error instanceof ConnectionClosedError;
+      this.#logger[serious ? 'warn' : 'debug'](
+        { session: shortId(session.sid), method, requestId: id, err: error },
+        'request failed',
+      );
+    }
+    return cancelled ? undefined : { jsonrpc: '2.0', id, error: toJsonRpcError(error) };
   }
 
   /** A POST whose requests were all cancelled still needs its HTTP answer. */
@@ -453,7 +481,7 @@ export class SessionRouter implements SessionDirectory {
    */
   #onBatch(
     session: ClientSession,
-    batch: Array<Record<string, unknown>>,
+    batch: Message[],
     own: OutletRef,
     sseOk: boolean,
     reply: (status: number, body?: Record<string, unknown>) => void,
@@ -487,32 +515,27 @@ export class SessionRouter implements SessionDirectory {
           session,
           m.id as JsonRpcId,
           m.method as string,
-          m.params as Record<string, unknown> | undefined,
+          m.params as Message | undefined,
           relatedTo,
         ),
       ),
     ).then((responses) => {
-      const answered = responses.filter((r): r is Record<string, unknown> => r !== undefined);
+      const answered = responses.filter((r): r is Message => r !== undefined);
       if (answered.length > 0) this.#deliver(session, own, answered, true);
       else this.#endUnanswered(session, own);
     });
   }
 
   /**
-   * Makes a POST's answer resumable. From 2025-11-25 on, a request that goes to a backend gets its SSE
-   * stream at once, opened by a priming event: an id with no data and a `retry` hint, so a client whose
-   * connection drops before the answer can resume with Last-Event-ID.
+   * Makes a POST's answer resumable. From 2025-11-25 on, a request that goes to a backend and is not
+   * answered within the priming window gets its SSE stream, opened by a priming event: an id with no
+   * data and a `retry` hint, so a client whose connection drops before the answer can resume with
+   * Last-Event-ID. A quicker answer goes out alone, as JSON.
    */
   #openPostStream(session: ClientSession, own: OutletRef, method: string): void {
-    const log = session.replay!;
-    const stream = log.open(own);
-    if (ANSWERED_LOCALLY.has(method) || !allowsPrimingEvents(session.protocolVersion)) return;
-    this.#send(own.shard, {
-      k: FrameKind.DELIVER,
-      outlet: own.outlet,
-      eventId: log.primingId(stream),
-      retry: SSE_RETRY_MS,
-    });
+    const primeLater = !ANSWERED_LOCALLY.has(method) && allowsPrimingEvents(session.protocolVersion);
+    session.replay!.open(own, undefined, primeLater);
+    if (primeLater) this.#priming.schedule(session, own);
   }
 
   #onNotification(session: ClientSession, method: string, params: unknown): void {
