@@ -2,6 +2,7 @@ import { createLogger, isLogLevel, LOG_LEVEL_ENV, type LogLevel } from '../share
 import { formatStatusTable } from './cli-format.js';
 import { loadConfigFile } from './config/load-config.js';
 import { McpRunner } from './mcp-runner.js';
+import { capYoungGeneration, DEFAULT_MAIN_SEMI_SPACE_MIB } from './young-generation-cap.js';
 
 /** How long SIGINT/SIGTERM may take to drain sessions and stop the servers before the process gives up. */
 const SHUTDOWN_DEADLINE_MS = 20_000;
@@ -12,6 +13,8 @@ export interface ServeOptions {
   port?: number;
   host?: string;
   logLevel?: LogLevel;
+  /** Cap on the main thread's semi-space in MiB; 0 leaves V8's own (see young-generation-cap.ts). */
+  mainSemiSpace?: number;
 }
 
 /**
@@ -22,6 +25,9 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
   const env = process.env[LOG_LEVEL_ENV];
   const level = options.logLevel ?? (isLogLevel(env) ? env : 'info');
   const logger = createLogger({ level });
+  const semiSpace = options.mainSemiSpace ?? DEFAULT_MAIN_SEMI_SPACE_MIB;
+  // The CLI owns its process; a library user's process keeps its own V8 settings.
+  const youngGenerationCap = semiSpace > 0 ? capYoungGeneration(semiSpace) : undefined;
   const config = await loadConfigFile(options.config);
   const runner = new McpRunner(config, { logger, logLevel: level });
   const overrides = { address: options.host, port: options.port, workers: options.workers };
@@ -30,6 +36,7 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
   let failed: number;
   if (wantsGateway) {
     const result = await runner.startAllWithProxy(overrides);
+    youngGenerationCap?.reassert(); // starting the workers reset V8's flags
     failed = result.failed.length;
     const gateway = result.gateway;
     console.log(`mcp-runner gateway on ${gateway.url} with ${gateway.workers} worker thread(s)`);

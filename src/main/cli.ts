@@ -6,6 +6,7 @@ import { formatStatusTable } from './cli-format.js';
 import { runGatewayCommand } from './cli-serve.js';
 import { loadConfigFile } from './config/load-config.js';
 import { McpRunner } from './mcp-runner.js';
+import { DEFAULT_MAIN_SEMI_SPACE_MIB } from './young-generation-cap.js';
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -69,6 +70,14 @@ export function buildProgram(): Command {
       ),
     )
     .addOption(new Option('-H, --host <address>', 'gateway bind address (overrides sseProxy.address)'))
+    .addOption(
+      new Option(
+        '--main-semi-space <MiB>',
+        "cap on the main thread's young generation (semi-space); smaller keeps idle sessions cheaper, 0 leaves V8's default",
+      )
+        .default(DEFAULT_MAIN_SEMI_SPACE_MIB)
+        .argParser(integer('--main-semi-space', 0, 64)),
+    )
     .addOption(logLevelOption())
     .enablePositionalOptions()
     .showHelpAfterError()

@@ -57,8 +57,7 @@ export class AggregateCatalog {
   soleServerNow(kind: CatalogKind, key: string, value: string): string | undefined {
     let found: string | undefined;
     for (const server of this.#servers) {
-      const client = this.#runningClient(server);
-      if (!client || !client.serverCapabilities[CAPABILITY[kind]]) continue;
+      if (!this.#offersKind(server, kind)) continue;
       const resolved = this.#resolved.get(server)?.[kind];
       if (!resolved) return undefined;
       if (resolved.index?.key !== key)
@@ -78,8 +77,8 @@ export class AggregateCatalog {
 
   /** One server's items; empty when it is not running or lacks the capability. */
   async listOf(server: string, kind: CatalogKind): Promise<Item[]> {
-    const client = this.#runningClient(server);
-    if (!client || !client.serverCapabilities[CAPABILITY[kind]]) return [];
+    const client = this.#offersKind(server, kind);
+    if (!client) return [];
     const key = `${server}\0${kind}`;
     let entry = this.#cache.get(key);
     if (!entry) {
@@ -126,9 +125,11 @@ export class AggregateCatalog {
     return [...new Set(matches)];
   }
 
-  #runningClient(server: string): McpClient | undefined {
+  /** The server's client when it is running and declared the capability behind `kind`. */
+  #offersKind(server: string, kind: CatalogKind): McpClient | undefined {
     const managed = this.#supervisor.get(server);
-    return managed.status === 'running' ? managed.client : undefined;
+    if (managed.status !== 'running') return undefined;
+    return managed.client.serverCapabilities[CAPABILITY[kind]] ? managed.client : undefined;
   }
 
   async #fetch(client: McpClient, server: string, kind: CatalogKind): Promise<Item[]> {

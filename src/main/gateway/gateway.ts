@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -351,7 +351,13 @@ export class Gateway {
         workerRestarts: this.#workerRestarts,
         // The page computes uptimes against this, not its own clock, which may be another machine's.
         time: Date.now(),
-        main: { heapUsedBytes: getHeapStatistics().used_heap_size, rssBytes: process.memoryUsage.rss() },
+        main: {
+          heapUsedBytes: getHeapStatistics().used_heap_size,
+          // The young generation's committed size: what a burst of new sessions grows (see young-generation-cap.ts).
+          newSpaceBytes: getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')
+            ?.space_size,
+          rssBytes: process.memoryUsage.rss(),
+        },
       },
     };
   }
