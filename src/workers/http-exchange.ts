@@ -19,8 +19,13 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** Status lines made once: every answer writes one. */
+const STATUS_LINES = new Map(
+  Object.entries(STATUS_TEXT).map(([code, text]) => [Number(code), `${code} ${text}`]),
+);
+
 export function statusLine(status: number): string {
-  return `${status} ${STATUS_TEXT[status] ?? 'Status'}`;
+  return STATUS_LINES.get(status) ?? `${status} Status`;
 }
 
 /** The request facts a handler needs, copied out synchronously (uWS frees the request after the callback). */

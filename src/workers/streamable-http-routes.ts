@@ -14,9 +14,9 @@ import type { WorkerShard } from './worker-shard.js';
 
 const MISSING_SESSION = 'Bad Request: Mcp-Session-Id header is required';
 
+/** `accept` lower-cased by the caller (one header, several questions). */
 function accepts(accept: string, type: string): boolean {
-  const lower = accept.toLowerCase();
-  return lower.includes(type) || lower.includes('*/*');
+  return accept.includes(type) || accept.includes('*/*');
 }
 
 /** A present MCP-Protocol-Version must name a version we speak; a missing one means the negotiated one. */
@@ -37,7 +37,8 @@ export async function postStreamable(
   target: string,
 ): Promise<void> {
   const { info } = exchange;
-  if (!accepts(info.accept, 'application/json') && !accepts(info.accept, 'text/event-stream')) {
+  const accept = info.accept.toLowerCase();
+  if (!accepts(accept, 'application/json') && !accepts(accept, 'text/event-stream')) {
     exchange.sendRpcError(
       406,
       RpcErrorCode.INVALID_REQUEST,
@@ -76,7 +77,7 @@ export async function postStreamable(
     exchange.sendRpcError(400, RpcErrorCode.CONNECTION_CLOSED, MISSING_SESSION);
     return;
   }
-  const sseOk = accepts(info.accept, 'text/event-stream');
+  const sseOk = accepts(accept, 'text/event-stream');
   const outletId = shard.openRequestOutlet(exchange, {
     sseOk,
     ...(issued ? { sessionIdHeader: issued } : {}),
@@ -97,7 +98,7 @@ export async function postStreamable(
 
 export function getStreamable(shard: WorkerShard, exchange: HttpExchange, target: string): void {
   const { info } = exchange;
-  if (!accepts(info.accept, 'text/event-stream')) {
+  if (!accepts(info.accept.toLowerCase(), 'text/event-stream')) {
     exchange.sendRpcError(
       406,
       RpcErrorCode.INVALID_REQUEST,
