@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import type { ConnectGate } from './connect-gate.js';
 import { type ResponseListener, ResponseParser } from './response-parser.js';
 
 /** One request's side of a connection: its response as it is parsed, then how it ended. */
@@ -27,47 +28,69 @@ const readBuffer = Buffer.allocUnsafe(64 * 1024);
  * pre-assembled string. Failures of any kind end the exchange with `onFail`, never with a throw.
  */
 export class HttpConnection {
-  readonly #socket: Socket;
+  #socket: Socket | undefined;
   readonly #parser = new ResponseParser();
   readonly #home: ConnectionHome | undefined;
+  readonly #gate: ConnectGate;
+  /** Holding a place in the gate: connecting, or connected but nothing read yet. */
+  #gated = false;
+  /** A request made before the gate let the connection open. */
+  #unsent: string | undefined;
   #exchange: Exchange | undefined;
   #alive = true;
   /** The socket's error (ECONNREFUSED, ECONNRESET...), which the exchange's failure reports. */
   #error: Error | undefined;
 
   /** `home` undefined: a dedicated connection (an SSE stream), closed when its response ends. */
-  constructor(host: string, port: number, home: ConnectionHome | undefined) {
+  constructor(host: string, port: number, home: ConnectionHome | undefined, gate: ConnectGate) {
     this.#home = home;
-    this.#socket = connect({
+    this.#gate = gate;
+    gate.enter(() => this.#open(host, port));
+  }
+
+  #open(host: string, port: number): void {
+    if (!this.#alive) {
+      this.#gate.leave(); // destroyed while it waited for its turn
+      return;
+    }
+    this.#gated = true;
+    const socket = connect({
       host,
       port,
       noDelay: true,
       onread: { buffer: readBuffer, callback: (bytes) => this.#read(bytes) },
     });
-    this.#socket.setNoDelay(true);
-    this.#socket.on('error', (error) => {
+    socket.setNoDelay(true);
+    socket.on('error', (error) => {
       this.#error = error; // 'close' follows and fails the exchange
     });
     // A server closing an idle keep-alive connection: out of the free list before 'close' arrives.
-    this.#socket.on('end', () => this.#home?.forget(this));
-    this.#socket.on('close', () => this.#closed());
+    socket.on('end', () => this.#home?.forget(this));
+    socket.on('close', () => this.#closed());
+    this.#socket = socket;
+    if (this.#unsent !== undefined) socket.write(this.#unsent); // Node queues it until connected
+    this.#unsent = undefined;
   }
 
-  /** Sends a request; writes before the socket has connected are queued by Node. */
+  /** Sends a request, or keeps it until the gate lets the connection open. */
   request(text: string, exchange: Exchange): void {
     if (!this.#alive || this.#exchange) throw new Error('connection not free');
     this.#exchange = exchange;
     this.#parser.reset(exchange);
-    this.#socket.write(text);
+    if (this.#socket) this.#socket.write(text);
+    else this.#unsent = text;
   }
 
   /** Drops the connection; an exchange in progress fails. */
   destroy(): void {
+    if (!this.#alive) return;
     this.#alive = false;
-    this.#socket.destroy();
+    if (this.#socket) this.#socket.destroy();
+    else this.#closed(); // never opened: no socket will say 'close'
   }
 
   #read(bytes: number): boolean {
+    if (this.#gated) this.#admitted();
     const exchange = this.#exchange;
     if (!exchange) {
       this.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
@@ -95,7 +118,13 @@ export class HttpConnection {
     exchange?.onFail(error);
   }
 
+  #admitted(): void {
+    this.#gated = false;
+    this.#gate.leave();
+  }
+
   #closed(): void {
+    if (this.#gated) this.#admitted();
     this.#alive = false;
     this.#home?.forget(this);
     const exchange = this.#exchange;

@@ -1,4 +1,8 @@
+import { ConnectGate } from './connect-gate.js';
 import { type ConnectionHome, HttpConnection } from './http-connection.js';
+
+/** New connections waiting for the server's first byte, at most (see ConnectGate). */
+const CONNECTING_AT_ONCE = 64;
 
 /**
  * Keep-alive connections to one origin, as a free list. A session takes a connection for one request
@@ -9,6 +13,7 @@ export class HttpPool implements ConnectionHome {
   readonly host: string;
   readonly port: number;
   readonly #free: HttpConnection[] = [];
+  readonly #gate = new ConnectGate(CONNECTING_AT_ONCE);
 
   constructor(host: string, port: number) {
     this.host = host;
@@ -17,11 +22,11 @@ export class HttpPool implements ConnectionHome {
 
   /** Last released first: the connection most likely still warm in every cache. */
   acquire(): HttpConnection {
-    return this.#free.pop() ?? new HttpConnection(this.host, this.port, this);
+    return this.#free.pop() ?? new HttpConnection(this.host, this.port, this, this.#gate);
   }
 
   dedicated(): HttpConnection {
-    return new HttpConnection(this.host, this.port, undefined);
+    return new HttpConnection(this.host, this.port, undefined, this.#gate);
   }
 
   release(connection: HttpConnection): void {
