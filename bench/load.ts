@@ -37,11 +37,11 @@ const options = {
 
 function table(rows: Row[]): string {
   return [
-    '| transport | target | sessions | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors | misdelivered | CPU | peak RSS | note |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| transport | target | sessions | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors | misdelivered | CPU | peak RSS | generator µs/call | note |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.transport} | ${r.target} | ${r.sessions} | ${r.callsPerSecond} | ${r.p50Ms} | ${r.p90Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.errors} | ${r.misdelivered} | ${r.cpuPercent}% | ${r.peakRssMiB} MiB | ${r.note ?? ''} |`,
+        `| ${r.transport} | ${r.target} | ${r.sessions} | ${r.callsPerSecond} | ${r.p50Ms} | ${r.p90Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.errors} | ${r.misdelivered} | ${r.cpuPercent}% | ${r.peakRssMiB} MiB | ${r.generatorUsPerCall} | ${r.note ?? ''} |`,
     ),
   ].join('\n');
 }

@@ -1,5 +1,3 @@
-import { Agent } from 'undici';
-
 /** One client session of the load generator, on whichever transport. */
 export interface LoadSession {
   open(): Promise<void>;
@@ -13,39 +11,42 @@ export interface LoadSession {
   readonly misdelivered: number;
 }
 
-/**
- * One HTTP client for the whole generator: undici's pools keep connections alive and cost far less per
- * request than `fetch` (which builds WHATWG Request/Response objects around the same engine).
- */
-export const agent = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
+/** How long opening a session may wait for any one answer before the session counts as refused. */
+export const OPEN_TIMEOUT_MS = 60_000;
 
 /** The echo text of call `id` in session `marker`, padded to the payload size. */
 export function payloadText(marker: string, id: number, payloadBytes: number): string {
   return `${marker}:${id}:`.padEnd(payloadBytes, 'x');
 }
 
+/** The same bytes `JSON.stringify` gives for this message, without building the object first. */
 export function echoCall(id: number, text: string): string {
-  return JSON.stringify({
-    jsonrpc: '2.0',
-    id,
-    method: 'tools/call',
-    params: { name: 'echo', arguments: { text } },
-  });
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":${JSON.stringify(text)}}}}`;
+}
+
+/** A call waiting for its answer. */
+export interface PendingCall {
+  readonly text: string;
+  /** Called once: true for the right text, false for a wrong text, an error, or a call given up on. */
+  answered(ok: boolean): void;
 }
 
 /** Checks one answer against what this session has in flight. */
 export class AnswerBook {
-  readonly #pending = new Map<number, { resolve: (ok: boolean) => void; text: string }>();
+  readonly #pending = new Map<number, PendingCall>();
   #closed = false;
   misdelivered = 0;
 
-  expect(id: number, text: string): Promise<boolean> {
-    return new Promise((resolve) => this.#pending.set(id, { resolve, text }));
+  expect(id: number, call: PendingCall): void {
+    if (this.#closed) call.answered(false);
+    else this.#pending.set(id, call);
   }
 
   forget(id: number): void {
-    this.#pending.get(id)?.resolve(false);
+    const pending = this.#pending.get(id);
+    if (!pending) return;
     this.#pending.delete(id);
+    pending.answered(false);
   }
 
   /** A JSON-RPC message from the server. */
@@ -66,12 +67,12 @@ export class AnswerBook {
     }
     this.#pending.delete(message.id as number);
     if (message.error !== undefined) {
-      pending.resolve(false); // an error for our own request: an error, not a misdelivery
+      pending.answered(false); // an error for our own request: an error, not a misdelivery
       return;
     }
     const text = message.result?.content?.[0]?.text;
     if (text !== pending.text) this.misdelivered += 1;
-    pending.resolve(text === pending.text);
+    pending.answered(text === pending.text);
   }
 
   /** Ends the session's bookkeeping: what is still waiting fails, and nothing later counts. */
@@ -81,7 +82,8 @@ export class AnswerBook {
   }
 
   failAll(): void {
-    for (const pending of this.#pending.values()) pending.resolve(false);
+    const waiting = [...this.#pending.values()];
     this.#pending.clear();
+    for (const pending of waiting) pending.answered(false);
   }
 }

@@ -25,6 +25,11 @@ export interface Row {
   misdelivered: number;
   cpuPercent: number;
   peakRssMiB: number;
+  /**
+   * This process's CPU (user + system) over the measured window per answered call: the generator and the
+   * harness around it, shown so a reader can tell whether the generator, not the target, was the limit.
+   */
+  generatorUsPerCall: number;
   /** Why a row has no numbers, or what else happened. */
   note?: string;
 }
@@ -55,6 +60,7 @@ function emptyRow(target: Target, transport: Transport, sessions: number, note: 
     errors: 0,
     misdelivered: 0,
     cpuPercent: 0,
+    generatorUsPerCall: 0,
     peakRssMiB: Math.round(treeRssBytes(target.pid) / 2 ** 20),
     note,
   };
@@ -115,10 +121,12 @@ export async function measure(target: Target, transport: Transport, options: Loa
   await new Promise((r) => setTimeout(r, 1000)); // warm-up, not counted
   const cpuBefore = treeCpuSeconds(target.pid);
   const rss = watchPeakRss(target.pid);
+  const generatorBefore = process.cpuUsage();
   const started = performance.now();
   measuring = true;
   await new Promise((r) => setTimeout(r, options.durationS * 1000));
   measuring = false;
+  const generator = process.cpuUsage(generatorBefore);
   const elapsedS = (performance.now() - started) / 1000;
   const cpuS = treeCpuSeconds(target.pid) - cpuBefore;
   const peak = rss.stop();
@@ -141,5 +149,7 @@ export async function measure(target: Target, transport: Transport, options: Loa
     misdelivered: sessions.reduce((n, s) => n + s.misdelivered, 0),
     cpuPercent: Math.round((cpuS / elapsedS) * 100),
     peakRssMiB: Math.round(peak / 2 ** 20),
+    generatorUsPerCall:
+      latencies.length > 0 ? round((generator.user + generator.system) / latencies.length) : 0,
   };
 }

@@ -1,21 +1,36 @@
-import { createParser } from 'eventsource-parser';
-import { AnswerBook, agent, echoCall, type LoadSession, payloadText } from './load-session.js';
+import { EventStream, type EventStreamListener } from './event-stream.js';
+import type { Exchange, HttpConnection } from './http-connection.js';
+import { type HttpPool, poolFor } from './http-pool.js';
+import { requestHead, withBody, withoutBody } from './http-request.js';
+import {
+  AnswerBook,
+  echoCall,
+  type LoadSession,
+  OPEN_TIMEOUT_MS,
+  type PendingCall,
+  payloadText,
+} from './load-session.js';
+import type { ResponseHead } from './response-parser.js';
 
 /**
  * A legacy HTTP+SSE session (2024-11-05): a GET stream whose first event names the POST endpoint; every
  * answer arrives on the stream. No SDK, so the generator spends its CPU on traffic, not on validation.
  */
-export class SseLoadSession implements LoadSession {
-  readonly #origin: string;
+export class SseLoadSession implements LoadSession, EventStreamListener {
+  readonly #pool: HttpPool;
   readonly #path: string;
   readonly #marker: string;
   readonly #book = new AnswerBook();
-  readonly #controller = new AbortController();
-  #endpoint = '';
+  /** Calls whose POST has not been answered yet: closing the session aborts them. */
+  readonly #posting = new Set<LegacyCall>();
+  #stream: EventStream | undefined;
+  /** The POST request to the endpoint, up to Content-Length. */
+  #postHead = '';
   #nextId = 1;
+  #opening: { resolve: () => void; reject: (error: Error) => void; timer: NodeJS.Timeout } | undefined;
 
   constructor(origin: string, path: string, marker: string) {
-    this.#origin = origin;
+    this.#pool = poolFor(origin);
     this.#path = path;
     this.#marker = marker;
   }
@@ -24,72 +39,150 @@ export class SseLoadSession implements LoadSession {
     return this.#book.misdelivered;
   }
 
-  async open(): Promise<void> {
-    const { statusCode, body } = await agent.request({
-      origin: this.#origin,
-      path: this.#path,
-      method: 'GET',
-      headers: { accept: 'text/event-stream' },
-      signal: this.#controller.signal,
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.#openFailed(new Error(`no endpoint event within ${OPEN_TIMEOUT_MS / 1000} s`)),
+        OPEN_TIMEOUT_MS,
+      );
+      this.#opening = { resolve, reject, timer };
+      this.#stream = new EventStream(
+        this.#pool,
+        withoutBody(requestHead('GET', this.#path, this.#pool, { Accept: 'text/event-stream' })),
+        this,
+      );
     });
-    if (statusCode !== 200) throw new Error(`GET ${this.#path} answered ${statusCode}`);
-    let ready!: () => void;
-    const endpointSeen = new Promise<void>((resolve) => {
-      ready = resolve;
-    });
-    const parser = createParser({
-      onEvent: (event) => {
-        if (event.event === 'endpoint') {
-          const endpoint = new URL(event.data, this.#origin + this.#path);
-          this.#endpoint = endpoint.pathname + endpoint.search;
-          ready();
-        } else if (event.event === undefined || event.event === 'message') {
-          this.#book.settle(event.data);
-        }
-      },
-    });
-    void (async () => {
-      try {
-        for await (const chunk of body) parser.feed(chunk.toString());
-      } catch {
-        // closed
-      }
-      this.#book.failAll();
-    })();
-    await endpointSeen;
   }
 
-  async call(payloadBytes: number): Promise<boolean> {
+  onStreamHead(status: number): void {
+    if (status !== 200) this.#openFailed(new Error(`GET ${this.#path} answered ${status}`));
+  }
+
+  onEvent(type: string, data: string): void {
+    if (type === 'message') this.#book.settle(data);
+    else if (type === 'endpoint') {
+      const endpoint = new URL(data, `http://${this.#pool.host}:${this.#pool.port}${this.#path}`);
+      this.#postHead = requestHead('POST', endpoint.pathname + endpoint.search, this.#pool, {
+        'Content-Type': 'application/json',
+      });
+      const opening = this.#opening;
+      this.#opening = undefined;
+      if (opening) {
+        clearTimeout(opening.timer);
+        opening.resolve();
+      }
+    }
+  }
+
+  onStreamEnd(error?: Error): void {
+    this.#openFailed(error ?? new Error(`GET ${this.#path} ended before the endpoint event`));
+    this.#book.failAll();
+  }
+
+  #openFailed(error: Error): void {
+    const opening = this.#opening;
+    if (!opening) return;
+    this.#opening = undefined;
+    clearTimeout(opening.timer);
+    this.#stream?.close();
+    opening.reject(error);
+  }
+
+  call(payloadBytes: number): Promise<boolean> {
     const id = this.#nextId++;
     const text = payloadText(this.#marker, id, payloadBytes);
-    const answered = this.#book.expect(id, text);
-    try {
-      const { statusCode, body } = await agent.request({
-        origin: this.#origin,
-        path: this.#endpoint,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: echoCall(id, text),
-      });
-      await body.dump();
-      if (statusCode !== 202 && statusCode !== 200) {
-        this.#book.forget(id);
-        return false;
-      }
-    } catch {
-      this.#book.forget(id);
-      return false;
-    }
-    return answered;
+    return new Promise((resolve) => {
+      const call = new LegacyCall(this.#book, this.#posting, id, text, resolve);
+      call.send(this.#pool.acquire(), withBody(this.#postHead, echoCall(id, text)));
+    });
   }
 
   close(): void {
-    this.#controller.abort();
+    this.#openFailed(new Error('session closed while opening'));
+    this.#stream?.close();
     this.#book.close();
+    for (const call of this.#posting) call.abort();
   }
 
   /** A legacy session has nothing to say when it leaves: closing its stream is all there is. */
   abandon(): void {
     this.close();
+  }
+}
+
+/**
+ * One call: its POST (202 or 200 expected, body ignored) and its answer on the stream, in either order.
+ * It ends when both are in, so a session never has more POSTs out than calls, and the pool stays at
+ * about one connection per call in flight.
+ */
+class LegacyCall implements PendingCall, Exchange {
+  readonly text: string;
+  readonly #book: AnswerBook;
+  readonly #posting: Set<LegacyCall>;
+  readonly #id: number;
+  readonly #resolve: (ok: boolean) => void;
+  #connection: HttpConnection | undefined;
+  #accepted = false;
+  #posted = false;
+  #answer: boolean | undefined;
+  #done = false;
+
+  constructor(
+    book: AnswerBook,
+    posting: Set<LegacyCall>,
+    id: number,
+    text: string,
+    resolve: (ok: boolean) => void,
+  ) {
+    this.text = text;
+    this.#book = book;
+    this.#posting = posting;
+    this.#id = id;
+    this.#resolve = resolve;
+  }
+
+  send(connection: HttpConnection, request: string): void {
+    this.#book.expect(this.#id, this);
+    this.#posting.add(this);
+    this.#connection = connection;
+    connection.request(request, this);
+  }
+
+  answered(ok: boolean): void {
+    this.#answer = ok;
+    if (this.#posted) this.#finish(ok);
+  }
+
+  onHead(head: ResponseHead): boolean {
+    this.#accepted = head.status === 202 || head.status === 200;
+    return true;
+  }
+
+  onBody(): void {}
+
+  onEnd(): void {
+    this.#posted = true;
+    this.#posting.delete(this);
+    if (!this.#accepted) {
+      this.#book.forget(this.#id);
+      this.#finish(false);
+    } else if (this.#answer !== undefined) this.#finish(this.#answer);
+  }
+
+  onFail(): void {
+    this.#posted = true;
+    this.#posting.delete(this);
+    this.#book.forget(this.#id);
+    this.#finish(false);
+  }
+
+  abort(): void {
+    this.#connection?.destroy();
+  }
+
+  #finish(ok: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#resolve(ok);
   }
 }

@@ -1,23 +1,55 @@
-import { createParser } from 'eventsource-parser';
-import { AnswerBook, agent, echoCall, type LoadSession, payloadText } from './load-session.js';
+import { EventStream, type EventStreamListener } from './event-stream.js';
+import type { Exchange, HttpConnection } from './http-connection.js';
+import { type HttpPool, poolFor } from './http-pool.js';
+import { requestHead, send, withBody, withoutBody } from './http-request.js';
+import {
+  AnswerBook,
+  echoCall,
+  type LoadSession,
+  OPEN_TIMEOUT_MS,
+  type PendingCall,
+  payloadText,
+} from './load-session.js';
+import type { ResponseHead } from './response-parser.js';
+import { type SseListener, SseParser } from './sse-parser.js';
 
 const ACCEPT = 'application/json, text/event-stream';
+const PROTOCOL = '2025-11-25';
+
+const INITIALIZE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+});
+
+/** The answer to DELETE (or to anything else sent and forgotten) is not looked at. */
+const IGNORED: Exchange = {
+  onHead: () => true,
+  onBody: () => {},
+  onEnd: () => {},
+  onFail: () => {},
+};
 
 /**
  * A Streamable HTTP session as the official SDK client runs it: initialize (protocol 2025-11-25), the
  * initialized notification, a GET stream, then one POST per call, answered as JSON or as an SSE stream.
  */
 export class StreamableLoadSession implements LoadSession {
-  readonly #origin: string;
+  readonly #pool: HttpPool;
   readonly #path: string;
   readonly #marker: string;
   readonly #book = new AnswerBook();
-  readonly #controller = new AbortController();
+  /** Calls whose POST has not been answered yet: abandoning the session aborts them. */
+  readonly #posting = new Set<StreamableCall>();
+  #stream: EventStream | undefined;
   #sessionId = '';
+  /** A POST in this session, up to Content-Length. */
+  #postHead = '';
   #nextId = 1;
 
   constructor(origin: string, path: string, marker: string) {
-    this.#origin = origin;
+    this.#pool = poolFor(origin);
     this.#path = path;
     this.#marker = marker;
   }
@@ -27,110 +59,142 @@ export class StreamableLoadSession implements LoadSession {
   }
 
   async open(): Promise<void> {
-    const init = await agent.request({
-      origin: this.#origin,
-      path: this.#path,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: ACCEPT },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'bench', version: '1' },
-        },
-      }),
-    });
-    await init.body.dump();
-    const sid = init.headers['mcp-session-id'];
-    if (init.statusCode !== 200 || typeof sid !== 'string')
-      throw new Error(`initialize answered ${init.statusCode}`);
-    this.#sessionId = sid;
-    const initialized = await this.#post(
-      JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    const init = await send(
+      this.#pool,
+      withBody(
+        requestHead('POST', this.#path, this.#pool, { 'Content-Type': 'application/json', Accept: ACCEPT }),
+        INITIALIZE,
+      ),
+      OPEN_TIMEOUT_MS,
     );
-    await initialized.body.dump();
-    const get = await agent.request({
-      origin: this.#origin,
-      path: this.#path,
-      method: 'GET',
-      headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
-      signal: this.#controller.signal,
+    if (init.status !== 200 || !init.sessionId) throw new Error(`initialize answered ${init.status}`);
+    this.#sessionId = init.sessionId;
+    const sessionHeaders = { 'Mcp-Session-Id': init.sessionId, 'MCP-Protocol-Version': PROTOCOL };
+    this.#postHead = requestHead('POST', this.#path, this.#pool, {
+      'Content-Type': 'application/json',
+      Accept: ACCEPT,
+      ...sessionHeaders,
     });
-    if (get.statusCode === 200) {
-      void (async () => {
-        try {
-          for await (const _ of get.body) {
-            // nothing is expected on the GET stream of an echo server
-          }
-        } catch {
-          // closed
-        }
-      })();
-    } else await get.body.dump();
+    await send(
+      this.#pool,
+      withBody(this.#postHead, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })),
+      OPEN_TIMEOUT_MS,
+    );
+    const get = withoutBody(
+      requestHead('GET', this.#path, this.#pool, { Accept: 'text/event-stream', ...sessionHeaders }),
+    );
+    // Open once the GET is answered, whatever the status: a server may decline the stream (405).
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#stream?.close();
+        reject(new Error(`GET ${this.#path} not answered within ${OPEN_TIMEOUT_MS / 1000} s`));
+      }, OPEN_TIMEOUT_MS);
+      const listener: EventStreamListener = {
+        onStreamHead: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        onStreamEnd: (error) => {
+          clearTimeout(timer);
+          if (error) reject(error);
+        },
+        onEvent: () => {}, // nothing is expected on the GET stream of an echo server
+      };
+      this.#stream = new EventStream(this.#pool, get, listener);
+    });
   }
 
-  #post(body: string) {
-    return agent.request({
-      origin: this.#origin,
-      path: this.#path,
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: ACCEPT,
-        'mcp-session-id': this.#sessionId,
-        'mcp-protocol-version': '2025-11-25',
-      },
-      body,
-    });
-  }
-
-  async call(payloadBytes: number): Promise<boolean> {
+  call(payloadBytes: number): Promise<boolean> {
     const id = this.#nextId++;
     const text = payloadText(this.#marker, id, payloadBytes);
-    const answered = this.#book.expect(id, text);
-    try {
-      const response = await this.#post(echoCall(id, text));
-      const type = String(response.headers['content-type'] ?? '');
-      const body = await response.body.text();
-      if (response.statusCode !== 200) {
-        this.#book.forget(id);
-        return false;
-      }
-      if (type.startsWith('application/json')) this.#book.settle(body);
-      else {
-        const parser = createParser({ onEvent: (event) => event.data && this.#book.settle(event.data) });
-        parser.feed(body);
-      }
-      this.#book.forget(id); // no answer in the body: a failure (no-op when it was settled)
-    } catch {
-      this.#book.forget(id);
-      return false;
-    }
-    return answered;
+    return new Promise((resolve) => {
+      const call = new StreamableCall(this.#book, this.#posting, id, text, resolve);
+      call.send(this.#pool.acquire(), withBody(this.#postHead, echoCall(id, text)));
+    });
   }
 
   abandon(): void {
-    this.#controller.abort();
+    this.#stream?.close();
     this.#book.close();
+    for (const call of this.#posting) call.abort();
   }
 
   close(): void {
     this.abandon();
     if (this.#sessionId) {
-      void agent
-        .request({
-          origin: this.#origin,
-          path: this.#path,
-          method: 'DELETE',
-          headers: { 'mcp-session-id': this.#sessionId },
-        })
-        .then(
-          (r) => r.body.dump(),
-          () => {},
-        );
+      const head = requestHead('DELETE', this.#path, this.#pool, {
+        'Mcp-Session-Id': this.#sessionId,
+        'MCP-Protocol-Version': PROTOCOL,
+      });
+      this.#pool.acquire().request(withoutBody(head), IGNORED);
     }
+  }
+}
+
+/** One call: a POST whose answer is its body, as JSON or as an event stream that ends after the answer. */
+class StreamableCall implements PendingCall, Exchange, SseListener {
+  readonly text: string;
+  readonly #book: AnswerBook;
+  readonly #posting: Set<StreamableCall>;
+  readonly #id: number;
+  readonly #resolve: (ok: boolean) => void;
+  #connection: HttpConnection | undefined;
+  #status = 0;
+  #events: SseParser | undefined;
+
+  constructor(
+    book: AnswerBook,
+    posting: Set<StreamableCall>,
+    id: number,
+    text: string,
+    resolve: (ok: boolean) => void,
+  ) {
+    this.text = text;
+    this.#book = book;
+    this.#posting = posting;
+    this.#id = id;
+    this.#resolve = resolve;
+  }
+
+  send(connection: HttpConnection, request: string): void {
+    this.#book.expect(this.#id, this);
+    this.#posting.add(this);
+    this.#connection = connection;
+    connection.request(request, this);
+  }
+
+  answered(ok: boolean): void {
+    this.#resolve(ok);
+  }
+
+  onHead(head: ResponseHead): boolean {
+    this.#status = head.status;
+    if (head.status !== 200 || head.contentType.startsWith('application/json')) return true;
+    this.#events = new SseParser(this);
+    return false;
+  }
+
+  onBody(buffer: Buffer, start: number, end: number): void {
+    if (this.#events) this.#events.feed(buffer, start, end);
+    else if (this.#status === 200) this.#book.settle(buffer.toString('utf8', start, end));
+  }
+
+  onEvent(_type: string, data: string): void {
+    if (data) this.#book.settle(data);
+  }
+
+  /** A body without this call's answer (or a status other than 200) fails the call; no-op once answered. */
+  onEnd(): void {
+    this.#posting.delete(this);
+    this.#book.forget(this.#id);
+  }
+
+  onFail(): void {
+    this.#posting.delete(this);
+    this.#book.forget(this.#id);
+  }
+
+  abort(): void {
+    this.#connection?.destroy();
   }
 }
