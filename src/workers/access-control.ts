@@ -122,7 +122,7 @@ function invalid(error: string): ParseFailure {
  * HTTP, where protocol 2025-03-26 has them; whether the session may use them is decided by the main
  * thread, which knows its version). A batch never carries initialize and holds 1 to 100 messages.
  */
-export function parseJsonRpc(body: Buffer, options: { allowBatch?: boolean } = {}): ParsedBody {
+export function parseJsonRpc(body: Uint8Array, options: { allowBatch?: boolean } = {}): ParsedBody {
   let text: string;
   try {
     text = strictUtf8.decode(body);

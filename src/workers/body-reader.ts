@@ -2,43 +2,53 @@ import { RpcErrorCode } from '../shared/json-rpc.js';
 import { mediaType, parseJsonRpc } from './access-control.js';
 import type { HttpExchange } from './http-exchange.js';
 
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' | 'aborted' };
+export type BodyFailure = 'too-large' | 'aborted';
 
 /**
- * Reads a request body up to `maxBytes`. A declared Content-Length over the limit is refused before a
- * byte is read; a body that grows past the limit is refused as soon as it does. uWS hands out chunks
- * that are only valid during the callback, so each is copied.
+ * Reads a request body up to `maxBytes` and hands it to `onBody` once complete. A declared Content-Length
+ * over the limit is refused before a byte is read; a body that grows past the limit is refused as soon as
+ * it does. uWS lends each chunk only for the duration of its callback: a body that arrives in one chunk
+ * (nearly every JSON-RPC message) is handed over as that loan, with no copy, so `onBody` must be done
+ * with the bytes when it returns. Bodies in several chunks are copied and joined.
  */
-export function readBody(exchange: HttpExchange, maxBytes: number): Promise<BodyResult> {
-  return new Promise((resolve) => {
-    const declared = exchange.info.contentLength;
-    if (declared !== undefined && declared > maxBytes) {
-      resolve({ ok: false, reason: 'too-large' });
+export function readBody(
+  exchange: HttpExchange,
+  maxBytes: number,
+  onBody: (bytes: Uint8Array) => void,
+  onFailure: (reason: BodyFailure) => void,
+): void {
+  const declared = exchange.info.contentLength;
+  if (declared !== undefined && declared > maxBytes) {
+    onFailure('too-large');
+    return;
+  }
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  let settled = false;
+  exchange.onAbort(() => {
+    if (settled) return;
+    settled = true;
+    onFailure('aborted');
+  });
+  exchange.res.onData((chunk, isLast) => {
+    if (settled) return;
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      settled = true;
+      onFailure('too-large');
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    exchange.onAbort(() => {
-      if (!settled) {
-        settled = true;
-        resolve({ ok: false, reason: 'aborted' });
-      }
-    });
-    exchange.res.onData((chunk, isLast) => {
-      if (settled) return;
-      size += chunk.byteLength;
-      if (size > maxBytes) {
-        settled = true;
-        resolve({ ok: false, reason: 'too-large' });
-        return;
-      }
-      chunks.push(Buffer.from(chunk.slice(0)));
-      if (isLast) {
-        settled = true;
-        resolve({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
-      }
-    });
+    if (isLast && !chunks) {
+      settled = true;
+      onBody(new Uint8Array(chunk));
+      return;
+    }
+    chunks ??= [];
+    chunks.push(Buffer.from(chunk.slice(0)));
+    if (isLast) {
+      settled = true;
+      onBody(Buffer.concat(chunks, size));
+    }
   });
 }
 
@@ -66,28 +76,37 @@ export async function readJsonRpcMessage(
 }
 
 /** Like `readJsonRpcMessage`, but a batch may come instead of one message when `allowBatch`. */
-export async function readJsonRpcBody(
+export function readJsonRpcBody(
   exchange: HttpExchange,
   maxBytes: number,
   allowBatch: boolean,
 ): Promise<
   { message?: Record<string, unknown>; batch?: Array<Record<string, unknown>>; text: string } | undefined
 > {
-  const body = await readBody(exchange, maxBytes);
-  if (!body.ok) {
-    if (body.reason === 'too-large') {
-      exchange.sendRpcError(
-        413,
-        RpcErrorCode.INVALID_REQUEST,
-        `Content Too Large: the limit is ${maxBytes} bytes`,
-      );
-    }
-    return undefined;
-  }
-  const parsed = parseJsonRpc(body.body, { allowBatch });
-  if (!parsed.ok) {
-    exchange.sendRpcError(parsed.status, parsed.code, parsed.error);
-    return undefined;
-  }
-  return parsed;
+  return new Promise((resolve) =>
+    readBody(
+      exchange,
+      maxBytes,
+      (bytes) => {
+        // Parsed while the bytes are still lent to us: what comes out is text and objects of our own.
+        const parsed = parseJsonRpc(bytes, { allowBatch });
+        if (parsed.ok) {
+          resolve(parsed);
+          return;
+        }
+        exchange.sendRpcError(parsed.status, parsed.code, parsed.error);
+        resolve(undefined);
+      },
+      (reason) => {
+        if (reason === 'too-large') {
+          exchange.sendRpcError(
+            413,
+            RpcErrorCode.INVALID_REQUEST,
+            `Content Too Large: the limit is ${maxBytes} bytes`,
+          );
+        }
+        resolve(undefined);
+      },
+    ),
+  );
 }
