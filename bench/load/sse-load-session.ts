@@ -1,5 +1,5 @@
 import { EventStream, type EventStreamListener } from './event-stream.js';
-import type { Exchange, HttpConnection } from './http-connection.js';
+import { EchoCall } from './echo-call.js';
 import { type HttpPool, poolFor } from './http-pool.js';
 import { requestHead, withBody, withoutBody } from './http-request.js';
 import {
@@ -7,7 +7,6 @@ import {
   echoCall,
   type LoadSession,
   OPEN_TIMEOUT_MS,
-  type PendingCall,
   payloadText,
 } from './load-session.js';
 import type { ResponseHead } from './response-parser.js';
@@ -115,38 +114,11 @@ export class SseLoadSession implements LoadSession, EventStreamListener {
  * It ends when both are in, so a session never has more POSTs out than calls, and the pool stays at
  * about one connection per call in flight.
  */
-class LegacyCall implements PendingCall, Exchange {
-  readonly text: string;
-  readonly #book: AnswerBook;
-  readonly #posting: Set<LegacyCall>;
-  readonly #id: number;
-  readonly #resolve: (ok: boolean) => void;
-  #connection: HttpConnection | undefined;
+class LegacyCall extends EchoCall {
   #accepted = false;
   #posted = false;
   #answer: boolean | undefined;
   #done = false;
-
-  constructor(
-    book: AnswerBook,
-    posting: Set<LegacyCall>,
-    id: number,
-    text: string,
-    resolve: (ok: boolean) => void,
-  ) {
-    this.text = text;
-    this.#book = book;
-    this.#posting = posting;
-    this.#id = id;
-    this.#resolve = resolve;
-  }
-
-  send(connection: HttpConnection, request: string): void {
-    this.#book.expect(this.#id, this);
-    this.#posting.add(this);
-    this.#connection = connection;
-    connection.request(request, this);
-  }
 
   answered(ok: boolean): void {
     this.#answer = ok;
@@ -162,27 +134,23 @@ class LegacyCall implements PendingCall, Exchange {
 
   onEnd(): void {
     this.#posted = true;
-    this.#posting.delete(this);
+    this.posted();
     if (!this.#accepted) {
-      this.#book.forget(this.#id);
+      this.book.forget(this.id);
       this.#finish(false);
     } else if (this.#answer !== undefined) this.#finish(this.#answer);
   }
 
   onFail(): void {
     this.#posted = true;
-    this.#posting.delete(this);
-    this.#book.forget(this.#id);
+    this.posted();
+    this.book.forget(this.id);
     this.#finish(false);
-  }
-
-  abort(): void {
-    this.#connection?.destroy();
   }
 
   #finish(ok: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    this.#resolve(ok);
+    this.resolve(ok);
   }
 }

@@ -1,5 +1,6 @@
 import { EventStream, type EventStreamListener } from './event-stream.js';
-import type { Exchange, HttpConnection } from './http-connection.js';
+import { EchoCall } from './echo-call.js';
+import type { Exchange } from './http-connection.js';
 import { type HttpPool, poolFor } from './http-pool.js';
 import { requestHead, send, withBody, withoutBody } from './http-request.js';
 import {
@@ -7,7 +8,6 @@ import {
   echoCall,
   type LoadSession,
   OPEN_TIMEOUT_MS,
-  type PendingCall,
   payloadText,
 } from './load-session.js';
 import type { ResponseHead } from './response-parser.js';
@@ -132,39 +132,12 @@ export class StreamableLoadSession implements LoadSession {
 }
 
 /** One call: a POST whose answer is its body, as JSON or as an event stream that ends after the answer. */
-class StreamableCall implements PendingCall, Exchange, SseListener {
-  readonly text: string;
-  readonly #book: AnswerBook;
-  readonly #posting: Set<StreamableCall>;
-  readonly #id: number;
-  readonly #resolve: (ok: boolean) => void;
-  #connection: HttpConnection | undefined;
+class StreamableCall extends EchoCall implements SseListener {
   #status = 0;
   #events: SseParser | undefined;
 
-  constructor(
-    book: AnswerBook,
-    posting: Set<StreamableCall>,
-    id: number,
-    text: string,
-    resolve: (ok: boolean) => void,
-  ) {
-    this.text = text;
-    this.#book = book;
-    this.#posting = posting;
-    this.#id = id;
-    this.#resolve = resolve;
-  }
-
-  send(connection: HttpConnection, request: string): void {
-    this.#book.expect(this.#id, this);
-    this.#posting.add(this);
-    this.#connection = connection;
-    connection.request(request, this);
-  }
-
   answered(ok: boolean): void {
-    this.#resolve(ok);
+    this.resolve(ok);
   }
 
   onHead(head: ResponseHead): boolean {
@@ -176,25 +149,20 @@ class StreamableCall implements PendingCall, Exchange, SseListener {
 
   onBody(buffer: Buffer, start: number, end: number): void {
     if (this.#events) this.#events.feed(buffer, start, end);
-    else if (this.#status === 200) this.#book.settle(buffer.toString('utf8', start, end));
+    else if (this.#status === 200) this.book.settle(buffer.toString('utf8', start, end));
   }
 
   onEvent(_type: string, data: string): void {
-    if (data) this.#book.settle(data);
+    if (data) this.book.settle(data);
   }
 
   /** A body without this call's answer (or a status other than 200) fails the call; no-op once answered. */
   onEnd(): void {
-    this.#posting.delete(this);
-    this.#book.forget(this.#id);
+    this.posted();
+    this.book.forget(this.id);
   }
 
   onFail(): void {
-    this.#posting.delete(this);
-    this.#book.forget(this.#id);
-  }
-
-  abort(): void {
-    this.#connection?.destroy();
+    this.onEnd();
   }
 }

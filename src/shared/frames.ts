@@ -53,6 +53,11 @@ export interface ClientMessageFrame {
   outlet: number;
   /** Legacy POST with a session: answer the HTTP request with 202 and send the JSON-RPC reply on the stream. */
   viaStream: boolean;
+  /**
+   * Legacy POST already answered 202 by the worker, which holds the session's live stream: main sends no
+   * reply (`outlet` is 0), and a message for a session that has just ended is dropped.
+   */
+  accepted?: boolean;
   /** The outlet may become an SSE stream (the client accepts text/event-stream). */
   sseOk: boolean;
   /** The MCP-Protocol-Version header, when present. */

@@ -24,6 +24,8 @@ export class WorkerShard {
   readonly #port: MessagePort;
   readonly #frames: FrameBatcher;
   readonly #outlets = new Map<number, Outlet>();
+  /** Legacy sessions whose stream is open on this worker: session id -> endpoint ('' for /sse). */
+  readonly legacyStreams = new Map<string, string>();
   readonly statusFeed: StatusFeed = new StatusFeed(this);
   #nextOutlet = 1;
   #keepAlive: NodeJS.Timeout | undefined;

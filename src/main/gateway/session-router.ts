@@ -361,8 +361,11 @@ export class SessionRouter implements SessionDirectory {
   }
 
   #onClientMessage(shard: number, frame: ClientMessageFrame): void {
-    const reply = (status: number, body?: Record<string, unknown>) =>
-      this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, ...(body ? { body } : {}) });
+    // A POST the worker has answered already: for a session that has just ended there is nobody to tell.
+    const reply = frame.accepted
+      ? () => {}
+      : (status: number, body?: Record<string, unknown>) =>
+          this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, ...(body ? { body } : {}) });
     let session: ClientSession | undefined;
     if (frame.sid) {
       session = this.#sessions.get(frame.sid);
