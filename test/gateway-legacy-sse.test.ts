@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectSse, postJson, startTestGateway, type TestGateway } from './support/gateway.js';
 import { fixturePath } from './support/paths.js';
-import { waitFor } from './support/processes.js';
+import { waitFor, waitForAsync } from './support/processes.js';
 import { openRawSse } from './support/raw-sse.js';
 
 const node = process.execPath;
@@ -48,6 +48,19 @@ describe('gateway: aggregated legacy SSE endpoint (2 workers, official SDK clien
     } finally {
       await Promise.all(sessions.map(({ client }) => client.close()));
     }
+    // Each worker answers POSTs of the live legacy sessions it knows of itself; once the streams are
+    // gone, every worker must have forgotten every session, and a late POST gets 404 from the main thread.
+    const forgotten = await waitForAsync(async () => {
+      const { workers } = (await (await fetch(`${gw.url}/status`)).json()) as {
+        workers: Array<{ legacySessions: number }>;
+      };
+      return workers.every((worker) => worker.legacySessions === 0);
+    });
+    assert.ok(forgotten, 'every worker forgets the ended legacy sessions');
+    // The SDK keeps the endpoint it was given in a private field.
+    const endpoint = (sessions[0]!.transport as unknown as { _endpoint: URL })._endpoint;
+    const late = await postJson(endpoint.href, { jsonrpc: '2.0', id: 1, method: 'ping' });
+    assert.equal(late.status, 404);
   });
 
   test('tools/list merges every server and tags each tool with its server', async () => {

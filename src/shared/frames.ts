@@ -24,6 +24,7 @@ export const FrameKind = {
   REPLY: 21,
   CLOSE_OUTLET: 22,
   SERVER_STATUS: 23,
+  LEGACY_SESSION: 24,
 } as const;
 
 export type Transport = 'sse' | 'streamable';
@@ -54,8 +55,9 @@ export interface ClientMessageFrame {
   /** Legacy POST with a session: answer the HTTP request with 202 and send the JSON-RPC reply on the stream. */
   viaStream: boolean;
   /**
-   * Legacy POST already answered 202 by the worker, which holds the session's live stream: main sends no
-   * reply (`outlet` is 0), and a message for a session that has just ended is dropped.
+   * Legacy POST already answered 202 by the worker, which knows the session is live (it holds its stream,
+   * or heard of it in a LEGACY_SESSION frame): main sends no reply (`outlet` is 0), and a message for a
+   * session that has just ended is dropped.
    */
   accepted?: boolean;
   /** The outlet may become an SSE stream (the client accepts text/event-stream). */
@@ -155,6 +157,17 @@ export interface ServerStatusFrame {
   status: Record<string, unknown>;
 }
 
+/**
+ * A legacy session opened or ended on another worker. Every worker keeps the live legacy sessions, so it
+ * can answer a POST for one with 202 itself, whichever worker the POST lands on (see `accepted`).
+ */
+export interface LegacySessionFrame {
+  k: typeof FrameKind.LEGACY_SESSION;
+  sid: string;
+  target: string;
+  live: boolean;
+}
+
 export type WorkerToMainFrame =
   | OpenSessionFrame
   | ClientMessageFrame
@@ -163,7 +176,12 @@ export type WorkerToMainFrame =
   | OpenStreamFrame
   | StatusQueryFrame;
 
-export type MainToWorkerFrame = DeliverFrame | ReplyFrame | CloseOutletFrame | ServerStatusFrame;
+export type MainToWorkerFrame =
+  | DeliverFrame
+  | ReplyFrame
+  | CloseOutletFrame
+  | ServerStatusFrame
+  | LegacySessionFrame;
 
 // Plain maps, no records or structured extensions: frames are short-lived and shapes vary per message.
 const packr = new Packr({ useRecords: false, moreTypes: false });

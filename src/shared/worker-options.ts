@@ -27,6 +27,8 @@ export interface WorkerStats {
   bufferedBytes: number;
   slowClientsDropped: number;
   requests: number;
+  /** Live legacy sessions this worker knows of (its own and other workers'), to answer their POSTs itself. */
+  legacySessions: number;
   /** This worker's V8 heap in use (its own isolate, not the process). */
   heapUsedBytes: number;
 }

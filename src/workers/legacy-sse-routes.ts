@@ -30,7 +30,7 @@ export function openLegacyStream(
     maxBufferedBytes: shard.options.sseBufferBytes,
     onClose: (reason) => {
       if (reason === 'slow') shard.slowClientDropped(sid, shard.options.sseBufferBytes);
-      shard.legacyStreams.delete(sid);
+      shard.legacySessions.delete(sid);
       shard.removeOutlet(outletId, false);
       // The legacy session lives exactly as long as its stream.
       if (reason !== 'server') shard.send({ k: FrameKind.CLOSE_SESSION, sid });
@@ -40,7 +40,7 @@ export function openLegacyStream(
   // It is written when the main thread confirms the session (see StreamOutlet.reply).
   const endpoint = `${messagesPath}?sessionId=${encodeURIComponent(sid)}`;
   outletId = shard.addOutlet(new StreamOutlet(stream, target, true, endpoint));
-  shard.legacyStreams.set(sid, target);
+  shard.legacySessions.set(sid, target);
   shard.send({ k: FrameKind.OPEN_SESSION, sid, transport: 'sse', target, outlet: outletId });
 }
 
@@ -55,9 +55,9 @@ export async function postLegacyMessage(
   const body = await readJsonRpcMessage(exchange, shard.options.maxBodyBytes);
   if (!body) return;
   shard.countRequest();
-  // The session's stream is live here, so the session exists: 202 at once, without a round trip to main
-  // for it (the answer travels on that stream). Elsewhere main knows, and answers 202 or 404.
-  const accepted = sid !== '' && shard.legacyStreams.get(sid) === target;
+  // A session this worker knows to be live: 202 at once, without a round trip to main for it (the answer
+  // travels on the session's stream). Otherwise main knows, and answers 202 or 404.
+  const accepted = sid !== '' && shard.legacySessions.get(sid) === target;
   if (accepted) exchange.send(202, '');
   shard.send({
     k: FrameKind.CLIENT_MESSAGE,

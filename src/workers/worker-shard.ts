@@ -24,8 +24,11 @@ export class WorkerShard {
   readonly #port: MessagePort;
   readonly #frames: FrameBatcher;
   readonly #outlets = new Map<number, Outlet>();
-  /** Legacy sessions whose stream is open on this worker: session id -> endpoint ('' for /sse). */
-  readonly legacyStreams = new Map<string, string>();
+  /**
+   * Live legacy sessions, on this worker or another: session id -> endpoint ('' for /sse). Kept here from
+   * this worker's own streams and the main thread's LEGACY_SESSION frames for the others'.
+   */
+  readonly legacySessions = new Map<string, string>();
   readonly statusFeed: StatusFeed = new StatusFeed(this);
   #nextOutlet = 1;
   #keepAlive: NodeJS.Timeout | undefined;
@@ -140,6 +143,7 @@ export class WorkerShard {
       bufferedBytes: buffered,
       slowClientsDropped: this.#slowDropped,
       requests: this.#requests,
+      legacySessions: this.legacySessions.size,
       heapUsedBytes: getHeapStatistics().used_heap_size,
     };
   }
@@ -189,6 +193,10 @@ export class WorkerShard {
       }
       case FrameKind.SERVER_STATUS:
         this.broadcastStatus(frame.status);
+        return;
+      case FrameKind.LEGACY_SESSION:
+        if (frame.live) this.legacySessions.set(frame.sid, frame.target);
+        else this.legacySessions.delete(frame.sid);
         return;
     }
   }

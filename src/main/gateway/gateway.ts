@@ -95,7 +95,12 @@ export class Gateway {
     this.#catalog = new AggregateCatalog(supervisor, this.#servers, this.#logger);
     this.#hub = new BackendHub(supervisor, this.#catalog, this.#router, this.#logger, this.#metrics);
     const dispatcher = new RequestDispatcher(this.#hub, this.#catalog, supervisor, this.#servers);
-    this.#router.connect(this.#hub, dispatcher, (what) => this.#statusReport(what));
+    this.#router.connect(
+      this.#hub,
+      dispatcher,
+      (what) => this.#statusReport(what),
+      () => this.#slots.keys(),
+    );
   }
 
   get port(): number {

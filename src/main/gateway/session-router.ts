@@ -64,6 +64,7 @@ export class SessionRouter implements SessionDirectory {
   #hub!: BackendHub;
   #dispatcher!: RequestDispatcher;
   #status!: StatusProvider;
+  #shards: () => Iterable<number> = () => [];
   #sweeper: NodeJS.Timeout | undefined;
   readonly #metrics: GatewayMetrics | undefined;
   readonly #priming = new PrimingScheduler((session, ref) => this.#primeIfOwed(session, ref));
@@ -75,11 +76,20 @@ export class SessionRouter implements SessionDirectory {
     this.#metrics = metrics;
   }
 
-  /** Completes the wiring (the hub and the dispatcher need the router as their directory first). */
-  connect(hub: BackendHub, dispatcher: RequestDispatcher, status: StatusProvider): void {
+  /**
+   * Completes the wiring (the hub and the dispatcher need the router as their directory first). `shards`
+   * lists the workers now running, to tell them of legacy sessions.
+   */
+  connect(
+    hub: BackendHub,
+    dispatcher: RequestDispatcher,
+    status: StatusProvider,
+    shards?: () => Iterable<number>,
+  ): void {
     this.#hub = hub;
     this.#dispatcher = dispatcher;
     this.#status = status;
+    if (shards) this.#shards = shards;
     const every = Math.max(1000, Math.min(30_000, Math.floor(this.#options.sessionIdleTimeoutMs / 4)));
     this.#sweeper = setInterval(() => this.sweepIdle(), every);
     this.#sweeper.unref();
@@ -207,6 +217,7 @@ export class SessionRouter implements SessionDirectory {
     if (session.closed) return;
     session.closed = true;
     this.#sessions.delete(session.sid);
+    if (session.transport === 'sse' && !session.ephemeral) this.#announceLegacy(session, false);
     this.#hub.releaseSession(session);
     session.replay = undefined;
     if (session.stream && !session.stream.detached) {
@@ -271,10 +282,24 @@ export class SessionRouter implements SessionDirectory {
     if (outlet !== undefined) {
       session.stream = { shard, outlet };
       this.#streams.set(`${shard}:${outlet}`, session);
+      // Told before the owner's confirmation below leaves, so the first POST usually finds them knowing.
+      this.#announceLegacy(session, true);
       // Registered: the worker may now tell the client where to POST.
       this.#send(shard, { k: FrameKind.REPLY, outlet, status: 200 });
     }
     return session;
+  }
+
+  /**
+   * Tells the workers other than the stream's own (which knows, and which is not told when its stream is
+   * already gone) that a legacy session began or ended.
+   */
+  #announceLegacy(session: ClientSession, live: boolean): void {
+    const owner = session.stream?.shard;
+    for (const shard of this.#shards()) {
+      if (shard !== owner)
+        this.#send(shard, { k: FrameKind.LEGACY_SESSION, sid: session.sid, target: session.target, live });
+    }
   }
 
   /**
