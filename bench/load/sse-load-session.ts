@@ -1,14 +1,8 @@
-import { EventStream, type EventStreamListener } from './event-stream.js';
 import { EchoCall } from './echo-call.js';
+import { EventStream, type EventStreamListener } from './event-stream.js';
 import { type HttpPool, poolFor } from './http-pool.js';
 import { requestHead, withBody, withoutBody } from './http-request.js';
-import {
-  AnswerBook,
-  echoCall,
-  type LoadSession,
-  OPEN_TIMEOUT_MS,
-  payloadText,
-} from './load-session.js';
+import { AnswerBook, echoCall, type LoadSession, OPEN_TIMEOUT_MS, payloadText } from './load-session.js';
 import type { ResponseHead } from './response-parser.js';
 
 /**

@@ -1,15 +1,9 @@
-import { EventStream, type EventStreamListener } from './event-stream.js';
 import { EchoCall } from './echo-call.js';
+import { EventStream, type EventStreamListener } from './event-stream.js';
 import type { Exchange } from './http-connection.js';
 import { type HttpPool, poolFor } from './http-pool.js';
 import { requestHead, send, withBody, withoutBody } from './http-request.js';
-import {
-  AnswerBook,
-  echoCall,
-  type LoadSession,
-  OPEN_TIMEOUT_MS,
-  payloadText,
-} from './load-session.js';
+import { AnswerBook, echoCall, type LoadSession, OPEN_TIMEOUT_MS, payloadText } from './load-session.js';
 import type { ResponseHead } from './response-parser.js';
 import { type SseListener, SseParser } from './sse-parser.js';
 
