@@ -196,6 +196,48 @@ describe('gateway faults', { timeout: 120_000 }, () => {
     }
   });
 
+  test("an answer still on its way to a replaced worker's request reaches nobody, not the replacement's clients", async () => {
+    // One worker, so the replacement hands out outlet numbers where the dead one did. Each legacy POST
+    // without a session id waits for its answer on its own request (an outlet of the worker).
+    const gw = await startTestGateway(
+      { echo: { command: node, args: [fixturePath('echo-server')] } },
+      { workers: 1 },
+    );
+    const sleep = (id: number, ms: number) =>
+      postJson(`${gw.url}/sse/messages`, {
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: 'sleep', arguments: { ms } },
+      });
+    try {
+      // Outlets 1.. of the first worker: these calls are still running when it dies.
+      const orphans = Array.from({ length: 10 }, (_, i) => sleep(1000 + i, 1200).catch(() => undefined));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await gw.gateway.crashWorkerForTest(0);
+      assert.ok(await waitFor(() => gw.gateway.workerRestarts === 1, 5000), 'worker replaced');
+      const healthy = () =>
+        fetch(`${gw.url}/health`).then(
+          (r) => r.status === 200,
+          () => false, // nobody listens until the replacement does
+        );
+      assert.ok(await waitForAsync(healthy), 'health back');
+      // The replacement's requests, waiting while the orphans' answers come back from the backend.
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => sleep(i + 1, 1500)));
+      for (const [i, answer] of answers.entries()) {
+        assert.equal(answer.status, 200);
+        assert.deepEqual(answer.json, {
+          jsonrpc: '2.0',
+          id: i + 1,
+          result: { content: [{ type: 'text', text: 'slept 1500' }] },
+        });
+      }
+      await Promise.all(orphans);
+    } finally {
+      await gw.stop();
+    }
+  });
+
   test('SIGTERM under load: the CLI stops accepting, ends calls, stops children and exits 0', async () => {
     const port = await freePort();
     const cli = await startCli({

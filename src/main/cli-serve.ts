@@ -27,7 +27,7 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
   const logger = createLogger({ level });
   const semiSpace = options.mainSemiSpace ?? DEFAULT_MAIN_SEMI_SPACE_MIB;
   // The CLI owns its process; a library user's process keeps its own V8 settings.
-  const youngGenerationCap = semiSpace > 0 ? capYoungGeneration(semiSpace) : undefined;
+  if (semiSpace > 0) capYoungGeneration(semiSpace);
   const config = await loadConfigFile(options.config);
   const runner = new McpRunner(config, { logger, logLevel: level });
   const overrides = { address: options.host, port: options.port, workers: options.workers };
@@ -36,7 +36,6 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
   let failed: number;
   if (wantsGateway) {
     const result = await runner.startAllWithProxy(overrides);
-    youngGenerationCap?.reassert(); // starting the workers reset V8's flags
     failed = result.failed.length;
     const gateway = result.gateway;
     console.log(`mcp-runner gateway on ${gateway.url} with ${gateway.workers} worker thread(s)`);

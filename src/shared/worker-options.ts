@@ -3,6 +3,12 @@ import type { LogLevel } from './logger.js';
 /** Everything a worker needs to serve, handed over in its startup task. Plain data (it is cloned). */
 export interface WorkerOptions {
   shard: number;
+  /**
+   * First outlet id this worker hands out. A replacement worker starts where no id of the one it replaces
+   * can be: an answer still on its way to the dead worker's outlet must reach nobody, not a new client
+   * that happens to hold the same number.
+   */
+  firstOutlet: number;
   host: string;
   port: number;
   frameVersion: number;

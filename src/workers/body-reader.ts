@@ -47,7 +47,9 @@ export function readBody(
     chunks.push(Buffer.from(chunk.slice(0)));
     if (isLast) {
       settled = true;
-      onBody(Buffer.concat(chunks, size));
+      const body = Buffer.concat(chunks, size);
+      chunks = undefined; // the abort listener's closure outlives the body; it need not keep the parts
+      onBody(body);
     }
   });
 }

@@ -30,7 +30,7 @@ export class WorkerShard {
    */
   readonly legacySessions = new Map<string, string>();
   readonly statusFeed: StatusFeed = new StatusFeed(this);
-  #nextOutlet = 1;
+  #nextOutlet: number;
   #keepAlive: NodeJS.Timeout | undefined;
   #slowDropped = 0;
   #requests = 0;
@@ -38,6 +38,7 @@ export class WorkerShard {
 
   constructor(options: WorkerOptions, port: MessagePort, logger: Logger) {
     this.options = options;
+    this.#nextOutlet = options.firstOutlet;
     this.logger = logger;
     this.#port = port;
     this.#frames = new FrameBatcher(port);

@@ -233,12 +233,12 @@ export class BackendHub {
   /** Sends a client request to a backend and resolves with the backend's result. */
   forward(request: ForwardRequest): Promise<unknown> {
     const { session, server } = request;
-    const config = this.#supervisor.get(server).config;
-    if (config.sessionMode === 'isolated')
-      return this.#isolatedProcess(session, server).then((managed) =>
-        this.#send(request, managed.client, config),
-      );
     try {
+      const config = this.#supervisor.get(server).config;
+      if (config.sessionMode === 'isolated')
+        return this.#isolatedProcess(session, server).then((managed) =>
+          this.#send(request, managed.client, config),
+        );
       return this.#send(request, this.#leastLoaded(server), config);
     } catch (error) {
       return Promise.reject(error);

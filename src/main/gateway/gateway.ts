@@ -60,6 +60,8 @@ export class Gateway {
   readonly #hub: BackendHub;
   readonly #catalog: AggregateCatalog;
   readonly #slots = new Map<number, WorkerSlot>();
+  /** How many times each shard has been started: a replacement's outlet ids start past its predecessors'. */
+  readonly #generations = new Map<number, number>();
   #pool: Piscina | undefined;
   readonly #metrics: GatewayMetrics;
   #port = 0;
@@ -217,8 +219,12 @@ export class Gateway {
   async #startWorker(shard: number): Promise<void> {
     const data = new MessageChannel();
     const control = new MessageChannel();
+    // Each start of a shard gets its own range of outlet ids (2^32 each; msgpack carries up to 2^53).
+    const generation = this.#generations.get(shard) ?? 0;
+    this.#generations.set(shard, generation + 1);
     const options: WorkerOptions = {
       shard,
+      firstOutlet: generation * 2 ** 32 + 1,
       host: this.#config.address,
       port: this.#port,
       frameVersion: FRAME_VERSION,

@@ -55,7 +55,11 @@ export class PrimingScheduler {
       const waiting = queue[this.#head]!;
       if (waiting.at > now) break;
       queue[this.#head++] = undefined;
-      this.#prime(waiting.session, waiting.ref);
+      try {
+        this.#prime(waiting.session, waiting.ref);
+      } catch {
+        // One stream's trouble must not stop the others' priming, nor escape a timer and end the process.
+      }
     }
     if (this.#head === queue.length) {
       this.#queue = [];

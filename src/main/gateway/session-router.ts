@@ -46,6 +46,23 @@ export type StatusProvider = (
 const SESSION_NOT_FOUND = { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null };
 
 type Message = Record<string, unknown>;
+
+/**
+ * A message's JSON, or for an answer that cannot be serialised an error answer with its id in its place;
+ * undefined for anything else that cannot (a notification or request is dropped, with a log line).
+ */
+function serialisedOrError(msg: Message): string | undefined {
+  try {
+    return JSON.stringify(msg);
+  } catch {
+    if (!('id' in msg) || 'method' in msg) return undefined;
+    return JSON.stringify({
+      jsonrpc: '2.0',
+      id: msg.id,
+      error: { code: -32603, message: 'The answer could not be passed on to the client.' },
+    });
+  }
+}
 /** A JSON-RPC response, or undefined when the request was cancelled (its client expects none). */
 type Response = Message | undefined;
 
@@ -171,15 +188,15 @@ export class SessionRouter implements SessionDirectory {
       json = JSON.stringify(msg);
     } catch (error) {
       // A message that cannot be serialised (a backend answering with absurdly nested JSON): the client
-      // gets an error in its place, not silence, and the process stays up.
+      // gets an error in its place, not silence, and the process stays up. In a batch's answers only the
+      // failing ones are replaced, so the POST still gets its array.
       this.#logger.warn({ session: shortId(session.sid), err: error }, 'a message could not be passed on');
-      const id = !Array.isArray(msg) && 'id' in msg ? msg.id : undefined;
-      if (id === undefined || 'method' in msg) return;
-      json = JSON.stringify({
-        jsonrpc: '2.0',
-        id,
-        error: { code: -32603, message: 'The answer could not be passed on to the client.' },
-      });
+      if (Array.isArray(msg)) json = `[${msg.map((m) => serialisedOrError(m) ?? 'null').join(',')}]`;
+      else {
+        const replaced = serialisedOrError(msg);
+        if (replaced === undefined) return;
+        json = replaced;
+      }
     }
     const replay = session.replay;
     if (!replay || ref.stream === undefined) {
@@ -291,11 +308,12 @@ export class SessionRouter implements SessionDirectory {
   }
 
   /**
-   * Tells the workers other than the stream's own (which knows, and which is not told when its stream is
-   * already gone) that a legacy session began or ended.
+   * Tells the workers that a legacy session began (all but the stream's own, which knows) or ended (all of
+   * them: the owner too, since its stream may take a while to drain and close, and until then it would
+   * still answer the session's POSTs with 202). The frame goes before any CLOSE_OUTLET on the same port.
    */
   #announceLegacy(session: ClientSession, live: boolean): void {
-    const owner = session.stream?.shard;
+    const owner = live ? session.stream?.shard : undefined;
     for (const shard of this.#shards()) {
       if (shard !== owner)
         this.#send(shard, { k: FrameKind.LEGACY_SESSION, sid: session.sid, target: session.target, live });
