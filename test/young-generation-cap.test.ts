@@ -14,11 +14,9 @@ const capModule = fileURLToPath(new URL('../src/main/young-generation-cap.js', i
  */
 async function newSpaceMiB(capMiB: number): Promise<{ atCap: number; largest: number }> {
   const script = `
-    import { getHeapSpaceStatistics } from 'node:v8';
     import { Worker } from 'node:worker_threads';
-    import { capYoungGeneration } from ${JSON.stringify(capModule)};
+    import { capYoungGeneration, newSpaceBytes as newSpace } from ${JSON.stringify(capModule)};
     if (${capMiB} > 0) capYoungGeneration(${capMiB});
-    const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
     const kept = [];
     let largest = 0;
     const grow = async (tasks, perTask) => {

@@ -27,15 +27,16 @@ export const DEFAULT_MAIN_SEMI_SPACE_MIB = 4;
  * rules of its own and follows the growth factor only in part (about a quarter of its uncapped size in
  * test/young-generation-cap.test.ts); there `NODE_OPTIONS=--max-semi-space-size=4` holds it exactly.
  */
+/** The main thread's new space as V8 reports it: both semi-spaces, committed. */
+export function newSpaceBytes(): number {
+  return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+}
+
 export function capYoungGeneration(semiSpaceMiB: number): { reassert(): void; stop(): void } {
   const capBytes = semiSpaceMiB * 2 ** 20;
   let reached = false;
   const reassert = () => {
-    if (!reached) {
-      // The new space reports both semi-spaces.
-      const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
-      reached = (newSpace?.space_size ?? 0) >= 2 * capBytes;
-    }
+    if (!reached) reached = newSpaceBytes() >= 2 * capBytes;
     if (reached) setFlagsFromString('--semi-space-growth-factor=1');
   };
   const onWorker = (message: unknown) => {

@@ -66,18 +66,10 @@ export function requireJsonBody(exchange: HttpExchange): boolean {
 }
 
 /**
- * Reads and checks one JSON-RPC message from a POST body: 413 past `maxBytes`, 400 when it is not JSON
- * or not a JSON-RPC message. Returns undefined when it has already answered (or the client left).
+ * Reads and checks a JSON-RPC POST body: 413 past `maxBytes`, 400 when it is not JSON or not a JSON-RPC
+ * message (or, unless `allowBatch`, when it is a batch). Gives the parsed message or batch and the text
+ * it came from; undefined when it has already answered (or the client left).
  */
-export async function readJsonRpcMessage(
-  exchange: HttpExchange,
-  maxBytes: number,
-): Promise<{ message: Record<string, unknown>; text: string } | undefined> {
-  const body = await readJsonRpcBody(exchange, maxBytes, false);
-  return body?.message ? { message: body.message, text: body.text } : undefined;
-}
-
-/** Like `readJsonRpcMessage`, but a batch may come instead of one message when `allowBatch`. */
 export function readJsonRpcBody(
   exchange: HttpExchange,
   maxBytes: number,

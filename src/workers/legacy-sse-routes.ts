@@ -1,6 +1,6 @@
 import { FrameKind } from '../shared/frames.js';
 import { RpcErrorCode } from '../shared/json-rpc.js';
-import { readJsonRpcMessage, requireJsonBody } from './body-reader.js';
+import { readJsonRpcBody, requireJsonBody } from './body-reader.js';
 import type { HttpExchange } from './http-exchange.js';
 import { SseStream } from './sse-stream.js';
 import { StreamOutlet } from './stream-outlet.js';
@@ -52,7 +52,7 @@ export async function postLegacyMessage(
 ): Promise<void> {
   if (!requireJsonBody(exchange)) return;
   const sid = new URLSearchParams(exchange.info.rawQuery).get('sessionId') ?? '';
-  const body = await readJsonRpcMessage(exchange, shard.options.maxBodyBytes);
+  const body = await readJsonRpcBody(exchange, shard.options.maxBodyBytes, false);
   if (!body) return;
   shard.countRequest();
   // A session this worker knows to be live: 202 at once, without a round trip to main for it (the answer

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { getHeapStatistics } from 'node:v8';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -18,6 +18,7 @@ import type { ServeTask, WorkerControl } from '../../workers/serve.js';
 import type { SseProxyConfig } from '../config/config-schema.js';
 import type { StatusChange } from '../managed-server.js';
 import type { Supervisor } from '../supervisor.js';
+import { newSpaceBytes } from '../young-generation-cap.js';
 import { AggregateCatalog } from './aggregate-catalog.js';
 import { BackendHub, GATEWAY_CLIENT_CAPABILITIES } from './backend-hub.js';
 import { GatewayMetrics } from './gateway-metrics.js';
@@ -365,8 +366,7 @@ export class Gateway {
         main: {
           heapUsedBytes: getHeapStatistics().used_heap_size,
           // The young generation's committed size: what a burst of new sessions grows (see young-generation-cap.ts).
-          newSpaceBytes: getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')
-            ?.space_size,
+          newSpaceBytes: newSpaceBytes(),
           rssBytes: process.memoryUsage.rss(),
         },
       },

@@ -162,18 +162,29 @@ export class RequestDispatcher {
   }
 
   #aggregate(ctx: RequestContext, method: string, params: Params | undefined): unknown {
-    if (method === 'tools/call') {
-      // The usual call: a tool whose server the catalog already knows is routed without awaiting it.
-      const name = stringParam(params, 'name');
-      const explicit = params?.server;
-      const known = explicit === undefined ? this.#catalog.soleServerNow('tools', 'name', name) : undefined;
-      const { server: _server, ...forwarded } = params ?? {};
-      if (known) return this.#forward(ctx, known, method, forwarded);
-      return this.#pick('tools', 'name', name, explicit, 'tool').then((server) =>
-        this.#forward(ctx, server, method, forwarded),
-      );
+    switch (method) {
+      case 'tools/call':
+        return this.#forwardNamed(ctx, method, params, 'tools', 'tool');
+      case 'prompts/get':
+        return this.#forwardNamed(ctx, method, params, 'prompts', 'prompt');
     }
     return this.#aggregateSlow(ctx, method, params);
+  }
+
+  /** A call by name (a tool, a prompt), to the server `params.server` names or the one offering it. */
+  #forwardNamed(
+    ctx: RequestContext,
+    method: string,
+    params: Params | undefined,
+    kind: CatalogKind,
+    noun: string,
+  ): Promise<unknown> {
+    const name = stringParam(params, 'name');
+    const { server: explicit, ...forwarded } = params ?? {};
+    const server = this.#pick(kind, 'name', name, explicit, noun);
+    return typeof server === 'string'
+      ? this.#forward(ctx, server, method, forwarded)
+      : server.then((picked) => this.#forward(ctx, picked, method, forwarded));
   }
 
   async #aggregateSlow(ctx: RequestContext, method: string, params: Params | undefined): Promise<unknown> {
@@ -186,12 +197,6 @@ export class RequestDispatcher {
         return { resourceTemplates: await this.#catalog.list('resourceTemplates') };
       case 'prompts/list':
         return { prompts: await this.#catalog.list('prompts') };
-      case 'prompts/get': {
-        const name = stringParam(params, 'name');
-        const server = await this.#pick('prompts', 'name', name, params?.server, 'prompt');
-        const { server: _server, ...forwarded } = params ?? {};
-        return this.#forward(ctx, server, method, forwarded);
-      }
       case 'resources/read': {
         const uri = stringParam(params, 'uri');
         return this.#forward(ctx, await this.#serverForResource(uri), method, params);
@@ -219,14 +224,18 @@ export class RequestDispatcher {
     });
   }
 
-  /** Chooses the server for a named tool or prompt: the explicit `server` param, else the only offerer. */
-  async #pick(
+  /**
+   * Chooses the server for a named tool or prompt: the explicit `server` param, else the only offerer.
+   * At once when the catalog already has every list (the usual case), so the call needs no promise of
+   * its own; otherwise when the lists have arrived.
+   */
+  #pick(
     kind: CatalogKind,
     key: string,
     value: string,
     explicit: unknown,
     noun: string,
-  ): Promise<string> {
+  ): string | Promise<string> {
     if (explicit !== undefined) {
       if (typeof explicit !== 'string' || !this.#servers.includes(explicit)) {
         throw invalidParams(
@@ -235,6 +244,10 @@ export class RequestDispatcher {
       }
       return explicit;
     }
+    return this.#catalog.soleServerNow(kind, key, value) ?? this.#pickListed(kind, key, value, noun);
+  }
+
+  async #pickListed(kind: CatalogKind, key: string, value: string, noun: string): Promise<string> {
     const offering = await this.#catalog.serversOffering(kind, key, value);
     if (offering.length === 1) return offering[0]!;
     if (offering.length === 0) {

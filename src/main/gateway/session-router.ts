@@ -47,22 +47,6 @@ const SESSION_NOT_FOUND = { jsonrpc: '2.0', error: { code: -32001, message: 'Ses
 
 type Message = Record<string, unknown>;
 
-/**
- * A message's JSON, or for an answer that cannot be serialised an error answer with its id in its place;
- * undefined for anything else that cannot (a notification or request is dropped, with a log line).
- */
-function serialisedOrError(msg: Message): string | undefined {
-  try {
-    return JSON.stringify(msg);
-  } catch {
-    if (!('id' in msg) || 'method' in msg) return undefined;
-    return JSON.stringify({
-      jsonrpc: '2.0',
-      id: msg.id,
-      error: { code: -32603, message: 'The answer could not be passed on to the client.' },
-    });
-  }
-}
 /** A JSON-RPC response, or undefined when the request was cancelled (its client expects none). */
 type Response = Message | undefined;
 
@@ -183,21 +167,11 @@ export class SessionRouter implements SessionDirectory {
    * is gone, so a client that resumes gets it.
    */
   #deliver(session: ClientSession, ref: OutletRef, msg: Message | Message[], final: boolean): void {
-    let json: string;
-    try {
-      json = JSON.stringify(msg);
-    } catch (error) {
-      // A message that cannot be serialised (a backend answering with absurdly nested JSON): the client
-      // gets an error in its place, not silence, and the process stays up. In a batch's answers only the
-      // failing ones are replaced, so the POST still gets its array.
-      this.#logger.warn({ session: shortId(session.sid), err: error }, 'a message could not be passed on');
-      if (Array.isArray(msg)) json = `[${msg.map((m) => serialisedOrError(m) ?? 'null').join(',')}]`;
-      else {
-        const replaced = serialisedOrError(msg);
-        if (replaced === undefined) return;
-        json = replaced;
-      }
-    }
+    // A batch's answers one by one, so one that cannot be serialised does not cost the others theirs.
+    const json = Array.isArray(msg)
+      ? `[${msg.map((m) => this.#serialise(session, m) ?? 'null').join(',')}]`
+      : this.#serialise(session, msg);
+    if (json === undefined) return;
     const replay = session.replay;
     if (!replay || ref.stream === undefined) {
       if (!ref.detached) this.#sendJson(ref, json, undefined, final);
@@ -209,6 +183,24 @@ export class SessionRouter implements SessionDirectory {
       ref.detached ? Buffer.byteLength(json) : this.#sendJson(ref, json, eventId, final);
     if (!replay.record(ref.stream, json, final, write) && !ref.detached)
       this.#sendJson(ref, json, undefined, final);
+  }
+
+  /**
+   * A message's JSON. One that cannot be serialised (a backend answering with absurdly nested JSON) is
+   * logged, and an answer gets an error answer in its place, not silence; anything else is dropped.
+   */
+  #serialise(session: ClientSession, msg: Message): string | undefined {
+    try {
+      return JSON.stringify(msg);
+    } catch (error) {
+      this.#logger.warn({ session: shortId(session.sid), err: error }, 'a message could not be passed on');
+      if (!('id' in msg) || 'method' in msg) return undefined;
+      return JSON.stringify({
+        jsonrpc: '2.0',
+        id: msg.id,
+        error: { code: -32603, message: 'The answer could not be passed on to the client.' },
+      });
+    }
   }
 
   #sendJson(ref: OutletRef, json: string, eventId: string | undefined, final: boolean): number {
@@ -225,8 +217,12 @@ export class SessionRouter implements SessionDirectory {
   #primeIfOwed(session: ClientSession, ref: OutletRef): void {
     if (session.closed || ref.stream === undefined) return;
     const eventId = session.replay?.takePriming(ref.stream);
-    if (eventId && !ref.detached)
-      this.#send(ref.shard, { k: FrameKind.DELIVER, outlet: ref.outlet, eventId, retry: SSE_RETRY_MS });
+    if (eventId && !ref.detached) this.#sendPriming(ref.shard, ref.outlet, eventId);
+  }
+
+  /** A priming event: an id to resume from, no data, and how long to wait before resuming. */
+  #sendPriming(shard: number, outlet: number, eventId: string): void {
+    this.#send(shard, { k: FrameKind.DELIVER, outlet, eventId, retry: SSE_RETRY_MS });
   }
 
   /** Ends a session: its backend calls are cancelled, its subscriptions released, its stream ended. */
@@ -394,12 +390,7 @@ export class SessionRouter implements SessionDirectory {
     if (resumed) {
       this.#replay(shard, outlet, resumed.missed);
     } else if (session.replay && allowsPrimingEvents(session.protocolVersion)) {
-      this.#send(shard, {
-        k: FrameKind.DELIVER,
-        outlet,
-        eventId: session.replay.primingId(STANDALONE_STREAM),
-        retry: SSE_RETRY_MS,
-      });
+      this.#sendPriming(shard, outlet, session.replay.primingId(STANDALONE_STREAM));
     }
   }
 
