@@ -8,7 +8,7 @@ import { machineInfo, writeResults } from './micro-harness.js';
 import { treeRssBytes } from './process-tree.js';
 
 /**
- * `npm run bench:idle -- [--sessions 10000] [--transport sse,streamable] [--workers 2]
+ * `npm run bench:idle -- [--sessions 10000] [--transport sse,streamable] [--workers 2] [--engine uws,node]
  *   [--compare supergateway,mcp-proxy] [--ceiling yes|no] [--settle 2]`
  *
  * Opens that many idle sessions on each transport (legacy: a GET stream; Streamable HTTP: initialize,
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     sessions: { type: 'string', default: '10000' },
     transport: { type: 'string', default: 'sse,streamable' },
     workers: { type: 'string', default: '2' },
+    engine: { type: 'string', default: 'auto' },
     compare: { type: 'string', default: '' },
     ceiling: { type: 'string', default: 'yes' },
     settle: { type: 'string', default: '2' },

@@ -7,10 +7,10 @@ import { machineInfo, writeResults } from './micro-harness.js';
 
 /**
  * `npm run bench:load -- [--transport sse,streamable] [--sessions 1,100,1000] [--workers 1,2]
- *   [--inflight 1] [--payload 64] [--duration 5] [--compare supergateway,mcp-proxy] [--ceiling yes|no]`
+ *   [--engine auto | uws,node | uws,node@24] [--inflight 1] [--payload 64] [--duration 5] [--compare supergateway,mcp-proxy] [--ceiling yes|no]`
  *
  * For each transport and session count, starts each target afresh on the echo fixture (mcp-runner once
- * per worker count, then the peers, then the in-process uWS ceiling), drives N sessions from this process
+ * per engine and worker count, then the peers, then the in-process uWS ceiling), drives N sessions from this process
  * in a closed loop, and reports calls/s, latency percentiles, errors, misdelivered answers, and the
  * target's process-tree CPU and peak RSS. Targets alternate within one run, so ratios compare like with
  * like. Writes bench/results/load-latest.{json,md,svg}.
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     transport: { type: 'string', default: 'sse,streamable' },
     sessions: { type: 'string', default: '1,100,1000' },
     workers: { type: 'string', default: '1,2' },
+    engine: { type: 'string', default: 'auto' },
     duration: { type: 'string', default: '5' },
     inflight: { type: 'string', default: '1' },
     payload: { type: 'string', default: '64' },
@@ -46,25 +47,48 @@ function table(rows: Row[]): string {
   ].join('\n');
 }
 
-/** Our best worker count against each other target, per transport and session count. */
+/** The engine a row of ours ran on (`mcp-runner 2w node@24` -> `node@24`). */
+const engineOf = (target: string) => target.split(' ')[2] ?? '';
+
+/**
+ * Each engine's best worker count against each other target, per transport and session count, and
+ * each engine against the first one named in `--engine`.
+ */
 function ratios(rows: Row[]): string[] {
   const lines: string[] = [];
   for (const transport of transports) {
     for (const sessions of [...new Set(rows.map((r) => r.sessions))]) {
       const here = rows.filter((r) => r.transport === transport && r.sessions === sessions);
-      const ours = here.filter((r) => r.target.startsWith('mcp-runner'));
-      if (ours.length === 0) continue;
-      const best = ours.reduce((a, b) => (b.callsPerSecond > a.callsPerSecond ? b : a));
-      for (const other of here.filter((r) => !r.target.startsWith('mcp-runner'))) {
+      const bestPerEngine = [...new Set(here.filter(ours).map((r) => engineOf(r.target)))].map((engine) =>
+        here
+          .filter((r) => ours(r) && engineOf(r.target) === engine)
+          .reduce((a, b) => (b.callsPerSecond > a.callsPerSecond ? b : a)),
+      );
+      const [first, ...others] = bestPerEngine;
+      if (!first) continue;
+      for (const other of others) {
         const ratio =
-          other.callsPerSecond > 0 ? (best.callsPerSecond / other.callsPerSecond).toFixed(2) : '∞';
+          first.callsPerSecond > 0 ? (other.callsPerSecond / first.callsPerSecond).toFixed(2) : '∞';
         lines.push(
-          `${transport}, ${sessions} sessions: ${best.target} ${best.callsPerSecond} calls/s = ${ratio} x ${other.target} (${other.callsPerSecond})`,
+          `${transport}, ${sessions} sessions: ${other.target} ${other.callsPerSecond} calls/s = ${ratio} x ${first.target} (${first.callsPerSecond})`,
         );
       }
+      for (const best of bestPerEngine) lines.push(...versusPeers(best, here));
     }
   }
   return lines;
+}
+
+const ours = (row: Row) => row.target.startsWith('mcp-runner');
+
+/** One of our rows against every peer's row of the same transport and session count. */
+function versusPeers(best: Row, here: Row[]): string[] {
+  return here
+    .filter((r) => !ours(r))
+    .map((other) => {
+      const ratio = other.callsPerSecond > 0 ? (best.callsPerSecond / other.callsPerSecond).toFixed(2) : '∞';
+      return `${best.transport}, ${best.sessions} sessions: ${best.target} ${best.callsPerSecond} calls/s = ${ratio} x ${other.target} (${other.callsPerSecond})`;
+    });
 }
 
 const rows: Row[] = [];

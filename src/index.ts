@@ -26,7 +26,12 @@ export {
   type McpLoggingLevel,
   type ServerRequestHandler,
 } from './main/mcp-client.js';
-export { McpRunner, type McpRunnerOptions, type ServerId } from './main/mcp-runner.js';
+export {
+  type GatewayOverrides,
+  McpRunner,
+  type McpRunnerOptions,
+  type ServerId,
+} from './main/mcp-runner.js';
 export type {
   CallToolResult,
   InitializeResult,
@@ -47,6 +52,7 @@ export {
   ErrorCode,
   type ErrorCodeValue,
   GatewayError,
+  HttpEngineError,
   JsonRpcError,
   McpRunnerError,
   MessageTooLargeError,

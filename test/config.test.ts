@@ -377,6 +377,7 @@ describe('valid configs', () => {
       address: '127.0.0.1',
       port: 3000,
       workers: 4,
+      httpEngine: 'auto',
       allowedOrigins: [],
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       sseBufferBytes: 1_048_576,

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { McpRunner } from '../src/index.js';
 import { GatewayError } from '../src/shared/errors.js';
 import { connectSse, startTestGateway, type TestGateway } from './support/gateway.js';
+import { TEST_HTTP_ENGINE } from './support/http-engine.js';
 import { fixturePath } from './support/paths.js';
 import { testLogger } from './support/quiet-logger.js';
 import { openRawSse } from './support/raw-sse.js';
@@ -129,7 +130,7 @@ describe('gateway: startup and session lifetime', { timeout: 120_000 }, () => {
     const runner = new McpRunner(
       {
         mcpServers: { echo: { command: node, args: [fixturePath('echo-server')] } },
-        sseProxy: { port, workers: 2 },
+        sseProxy: { port, workers: 2, httpEngine: TEST_HTTP_ENGINE },
       },
       { logger: testLogger(), logLevel: 'silent' },
     );

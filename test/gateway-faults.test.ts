@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { startCli } from './support/cli-process.js';
 import { freePort } from './support/free-port.js';
 import { connectSse, postJson, startTestGateway } from './support/gateway.js';
+import { TEST_HTTP_ENGINE } from './support/http-engine.js';
 import { fixturePath } from './support/paths.js';
 import { isAlive, waitFor, waitForAsync } from './support/processes.js';
 
@@ -245,7 +246,7 @@ describe('gateway faults', { timeout: 120_000 }, () => {
         echo: { command: node, args: [fixturePath('echo-server')] },
         slow: { command: node, args: [fixturePath('slow-server'), '--delay-ms', '2000'] },
       },
-      sseProxy: { port, workers: 2 },
+      sseProxy: { port, workers: 2, httpEngine: TEST_HTTP_ENGINE },
     });
     const { exited } = cli;
     try {

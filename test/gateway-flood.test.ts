@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { startCli } from './support/cli-process.js';
 import { freePort } from './support/free-port.js';
 import { connectStreamable } from './support/gateway.js';
+import { TEST_HTTP_ENGINE } from './support/http-engine.js';
 import { fixturePath } from './support/paths.js';
 import { isAlive, waitFor } from './support/processes.js';
 
@@ -38,7 +39,7 @@ describe('gateway: a backend that floods stdout and stderr', { timeout: 60_000 }
           flood: { command: node, args: [fixturePath('flood-server')] },
           echo: { command: node, args: [fixturePath('echo-server')] },
         },
-        sseProxy: { port, workers: 2 },
+        sseProxy: { port, workers: 2, httpEngine: TEST_HTTP_ENGINE },
       },
       // A backend's stderr lines are logged at info.
       { logLevel: 'info' },

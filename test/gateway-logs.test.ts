@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { startCli } from './support/cli-process.js';
 import { freePort } from './support/free-port.js';
 import { postJson } from './support/gateway.js';
+import { TEST_HTTP_ENGINE } from './support/http-engine.js';
 import { fixturePath } from './support/paths.js';
 
 const node = process.execPath;
@@ -14,7 +15,12 @@ describe('gateway logs', { timeout: 60_000 }, () => {
     const cli = await startCli(
       {
         mcpServers: { echo: { command: node, args: [fixturePath('echo-server')], requestTimeoutMs: 300 } },
-        sseProxy: { port, workers: 2, authenticate: { bearer: { token: '${GATEWAY_TOKEN}' } } },
+        sseProxy: {
+          port,
+          workers: 2,
+          httpEngine: TEST_HTTP_ENGINE,
+          authenticate: { bearer: { token: '${GATEWAY_TOKEN}' } },
+        },
       },
       { logLevel: 'trace', env: { ...process.env, GATEWAY_TOKEN: TOKEN } },
     );

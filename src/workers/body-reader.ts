@@ -1,15 +1,15 @@
 import { RpcErrorCode } from '../shared/json-rpc.js';
 import { mediaType, parseJsonRpc } from './access-control.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { HttpExchange } from './http/http-exchange.js';
 
 export type BodyFailure = 'too-large' | 'aborted';
 
 /**
  * Reads a request body up to `maxBytes` and hands it to `onBody` once complete. A declared Content-Length
  * over the limit is refused before a byte is read; a body that grows past the limit is refused as soon as
- * it does. uWS lends each chunk only for the duration of its callback: a body that arrives in one chunk
- * (nearly every JSON-RPC message) is handed over as that loan, with no copy, so `onBody` must be done
- * with the bytes when it returns. Bodies in several chunks are copied and joined.
+ * it does. The engine lends each chunk only for the duration of its callback: a body that arrives in one
+ * chunk (nearly every JSON-RPC message) is handed over as that loan, with no copy, so `onBody` must be
+ * done with the bytes when it returns. Bodies in several chunks are copied and joined.
  */
 export function readBody(
   exchange: HttpExchange,
@@ -30,7 +30,7 @@ export function readBody(
     settled = true;
     onFailure('aborted');
   });
-  exchange.res.onData((chunk, isLast) => {
+  exchange.onData((chunk, isLast) => {
     if (settled) return;
     size += chunk.byteLength;
     if (size > maxBytes) {
@@ -40,11 +40,11 @@ export function readBody(
     }
     if (isLast && !chunks) {
       settled = true;
-      onBody(new Uint8Array(chunk));
+      onBody(chunk);
       return;
     }
     chunks ??= [];
-    chunks.push(Buffer.from(chunk.slice(0)));
+    chunks.push(Buffer.from(chunk));
     if (isLast) {
       settled = true;
       const body = Buffer.concat(chunks, size);

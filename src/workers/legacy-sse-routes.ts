@@ -1,7 +1,7 @@
 import { FrameKind } from '../shared/frames.js';
 import { RpcErrorCode } from '../shared/json-rpc.js';
 import { readJsonRpcBody, requireJsonBody } from './body-reader.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { HttpExchange } from './http/http-exchange.js';
 import { SseStream } from './sse-stream.js';
 import { StreamOutlet } from './stream-outlet.js';
 import type { WorkerShard } from './worker-shard.js';

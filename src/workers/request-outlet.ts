@@ -1,5 +1,5 @@
 import type { DeliverFrame, ReplyFrame } from '../shared/frames.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { HttpExchange } from './http/http-exchange.js';
 import type { Outlet } from './outlet.js';
 import { SseStream, sseEvent } from './sse-stream.js';
 

@@ -1,16 +1,13 @@
-import uWS from 'uWebSockets.js';
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { FRAME_VERSION, FrameKind } from '../shared/frames.js';
-import { RpcErrorCode } from '../shared/json-rpc.js';
+import { FRAME_VERSION } from '../shared/frames.js';
 import { createLogger } from '../shared/logger.js';
 import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
-import { admit, answerPreflight } from './access-control.js';
-import { HttpExchange, readRequest } from './http-exchange.js';
-import { openLegacyStream, postLegacyMessage } from './legacy-sse-routes.js';
+import { buildRoutes } from './gateway-routes.js';
+import { loadHttpEngine } from './http/http-engine.js';
+import type { HttpExchange } from './http/http-exchange.js';
 import { StaticAssets } from './static-assets.js';
-import { deleteStreamable, getStreamable, postStreamable } from './streamable-http-routes.js';
 import { WorkerShard } from './worker-shard.js';
 
 export interface ServeTask {
@@ -32,12 +29,11 @@ export interface WorkerControl {
   crashForTest(): void;
 }
 
-type Handler = (exchange: HttpExchange, params: string[]) => void | Promise<void>;
-
 /**
  * The piscina task that is one worker's whole life: it serves HTTP until told to shut down. Faults are
  * contained here: a uWS socket still open when a worker thread dies aborts the whole process, so an
- * uncaught error closes every socket first and then fails the task, and the main thread replaces us.
+ * uncaught error closes every socket first (whichever engine serves) and then fails the task, and the
+ * main thread replaces us.
  */
 export default async function serve(task: ServeTask): Promise<WorkerStats> {
   const { options } = task;
@@ -50,8 +46,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
   const shard = new WorkerShard(options, task.dataPort, logger);
   const assets = new StaticAssets();
   const digest = options.tokenDigest ? Buffer.from(options.tokenDigest) : undefined;
-  const app = uWS.App();
-  let listenSocket: uWS.us_listen_socket | false = false;
+  const engine = await loadHttpEngine(options.httpEngine);
   let closed = false;
 
   let finish!: (stats: WorkerStats) => void;
@@ -64,9 +59,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
   const closeSockets = () => {
     if (closed) return;
     closed = true;
-    if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-    listenSocket = false;
-    app.close();
+    engine.closeAll();
     shard.stop();
   };
 
@@ -83,154 +76,23 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
   process.on('uncaughtException', onFault);
   process.on('unhandledRejection', onFault);
 
-  const route =
-    (exchangeHandler: Handler, paramCount = 0, requireToken = true) =>
-    (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
-      const params: string[] = [];
-      for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i) ?? '');
-      const exchange = new HttpExchange(res, readRequest(req));
-      if (!admit(exchange, options, digest, requireToken)) return;
-      try {
-        const result = exchangeHandler(exchange, params);
-        if (result) result.catch((error: unknown) => internalError(exchange, error));
-      } catch (error) {
-        internalError(exchange, error);
-      }
-    };
-  const internalError = (exchange: HttpExchange, error: unknown) => {
-    logger.error({ err: error, path: exchange.info.path }, 'request handler failed');
-    if (exchange.open) exchange.sendRpcError(500, RpcErrorCode.INTERNAL_ERROR, 'Internal error');
-  };
-  const knownServer = (exchange: HttpExchange, name: string): boolean => {
-    if (options.servers.includes(name)) return true;
-    exchange.sendRpcError(404, RpcErrorCode.INVALID_PARAMS, `Unknown server "${name}"`);
-    return false;
-  };
-  const serveAsset = (exchange: HttpExchange, file: string) => {
-    if (!assets.serve(exchange, file))
-      exchange.sendRpcError(404, RpcErrorCode.INVALID_REQUEST, `Not Found: ${exchange.info.path}`);
-  };
-  const methodNotAllowed = (allow: string) => (exchange: HttpExchange) =>
-    exchange.sendRpcError(405, RpcErrorCode.INVALID_REQUEST, `Method Not Allowed: use ${allow}`, [
-      ['Allow', allow],
-    ]);
-  const statusQuery = (what: 'health' | 'status' | 'metrics') => (exchange: HttpExchange) => {
-    const outletId = shard.openRequestOutlet(exchange);
-    shard.send({ k: FrameKind.STATUS_QUERY, outlet: outletId, what });
+  const routes = buildRoutes({ shard, options, assets, digest, logger });
+  const onRequest = (exchange: HttpExchange) => {
+    // Every request matches: the table ends in a catch-all 404.
+    const { handler, params } = routes.match(exchange.info.method, exchange.info.path)!;
+    handler(exchange, params);
   };
 
-  app
-    .options('/*', (res, req) => answerPreflight(new HttpExchange(res, readRequest(req)), options))
-    // HEAD must never carry a body (a keep-alive client would read it as the next response), and no
-    // endpoint here has a use for it.
-    .head('/*', (res) => {
-      res.cork(() =>
-        res.writeStatus('405 Method Not Allowed').writeHeader('Allow', 'GET, POST, DELETE').endWithoutBody(),
-      );
-    })
-    .get(
-      '/sse',
-      route((ex) => openLegacyStream(shard, ex, '', '/sse/messages')),
-    )
-    .post(
-      '/sse/messages',
-      route((ex) => postLegacyMessage(shard, ex, '')),
-    )
-    .any('/sse', route(methodNotAllowed('GET')))
-    .any('/sse/messages', route(methodNotAllowed('POST')))
-    .get(
-      '/servers/:name/sse',
-      route((ex, [name = '']) => {
-        if (knownServer(ex, name)) openLegacyStream(shard, ex, name, `/servers/${name}/messages`);
-      }, 1),
-    )
-    .post(
-      '/servers/:name/messages',
-      route((ex, [name = '']) => (knownServer(ex, name) ? postLegacyMessage(shard, ex, name) : undefined), 1),
-    )
-    .any('/servers/:name/sse', route(methodNotAllowed('GET')))
-    .any('/servers/:name/messages', route(methodNotAllowed('POST')))
-    .post(
-      '/mcp',
-      route((ex) => postStreamable(shard, ex, '')),
-    )
-    .get(
-      '/mcp',
-      route((ex) => getStreamable(shard, ex, '')),
-    )
-    .del(
-      '/mcp',
-      route((ex) => deleteStreamable(shard, ex, '')),
-    )
-    .any('/mcp', route(methodNotAllowed('GET, POST, DELETE')))
-    .post(
-      '/servers/:name/mcp',
-      route((ex, [name = '']) => (knownServer(ex, name) ? postStreamable(shard, ex, name) : undefined), 1),
-    )
-    .get(
-      '/servers/:name/mcp',
-      route((ex, [name = '']) => {
-        if (knownServer(ex, name)) getStreamable(shard, ex, name);
-      }, 1),
-    )
-    .del(
-      '/servers/:name/mcp',
-      route((ex, [name = '']) => {
-        if (knownServer(ex, name)) deleteStreamable(shard, ex, name);
-      }, 1),
-    )
-    .any('/servers/:name/mcp', route(methodNotAllowed('GET, POST, DELETE')))
-    // OAuth discovery: there is no authorization server here. A 401 would send clients into an OAuth flow
-    // that cannot succeed; a 404 tells them to use the static token they were given.
-    .any(
-      '/.well-known/*',
-      route(
-        (ex) => ex.sendRpcError(404, RpcErrorCode.INVALID_REQUEST, `Not Found: ${ex.info.path}`),
-        0,
-        false,
-      ),
-    )
-    // The status page: its files carry no data and are served without the token (the page asks for it);
-    // Origin and Host are checked as everywhere.
-    .get(
-      '/',
-      route((ex) => serveAsset(ex, 'index.html'), 0, false),
-    )
-    .get(
-      '/ui/:file',
-      route((ex, [file = '']) => serveAsset(ex, file), 1, false),
-    )
-    .get(
-      '/status/events',
-      route((ex) => shard.statusFeed.watch(ex)),
-    )
-    .any('/', route(methodNotAllowed('GET')))
-    .any('/ui/:file', route(methodNotAllowed('GET')))
-    .any('/status/events', route(methodNotAllowed('GET')))
-    .get('/health', route(statusQuery('health')))
-    .get('/status', route(statusQuery('status')))
-    .get('/metrics', route(statusQuery('metrics')))
-    .any('/health', route(methodNotAllowed('GET')))
-    .any('/status', route(methodNotAllowed('GET')))
-    .any('/metrics', route(methodNotAllowed('GET')))
-    .any(
-      '/*',
-      route((ex) => ex.sendRpcError(404, RpcErrorCode.INVALID_REQUEST, `Not Found: ${ex.info.path}`)),
-    );
-
-  const ready = new Promise<number>((resolve, reject) => {
-    app.listen(options.host, options.port, (socket) => {
-      if (!socket) {
-        reject(new Error(`worker ${options.shard} could not listen on ${options.host}:${options.port}`));
-        closeSockets();
-        finish(shard.stats());
-        return;
-      }
-      listenSocket = socket;
-      resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
-    });
+  const ready = engine.listen(
+    { host: options.host, port: options.port, reusePort: options.reusePort },
+    onRequest,
+  );
+  ready.catch((error: unknown) => {
+    // Observed by the main thread through the control port; this task just ends.
+    logger.debug({ err: error }, 'listen failed');
+    closeSockets();
+    finish(shard.stats());
   });
-  ready.catch(() => {}); // observed by the main thread through the control port
 
   const control: WorkerControl = {
     ready: () => ready,
@@ -238,8 +100,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
     drain: () => {
       logger.debug('drain requested');
       shard.draining = true;
-      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-      listenSocket = false;
+      engine.stopListening();
     },
     shutdown: (reason) => {
       logger.debug('shutdown requested');

@@ -1,4 +1,4 @@
-import type { HttpExchange } from './http-exchange.js';
+import type { HttpExchange } from './http/http-exchange.js';
 
 export interface SseStreamOptions {
   /** Bytes we may hold for a client that reads too slowly before it is cut off. */
@@ -22,8 +22,8 @@ export function ssePrimingEvent(id: string, retryMs?: number): string {
 
 /**
  * A server-sent-events response with a bounded buffer. The status line and headers go out with the
- * first bytes of the body (uWS holds them until then anyway), so a stream that is opened, written and
- * ended in one turn leaves in one write. uWS keeps whatever a write could not send and reports
+ * first bytes of the body (both engines hold them until then), so a stream that is opened, written and
+ * ended in one turn leaves in one write. The engine keeps whatever a write could not send and reports
  * backpressure; from then on events queue here until `onWritable` says the socket drained. A client
  * that lets more than `maxBufferedBytes` pile up behind the message in transit is disconnected (documented policy: the gateway never
  * slows other sessions down and never grows without bound for one slow reader).
@@ -35,7 +35,7 @@ export class SseStream {
   #headersWritten = false;
   #queue: string[] = [];
   #queuedBytes = 0;
-  /** Size of the chunk uWS is still holding after a write reported backpressure. */
+  /** Size of the chunk the engine is still holding after a write reported backpressure. */
   #heldBytes = 0;
   /** end() was asked while data was still queued: end once it has drained. */
   #ending = false;
@@ -51,7 +51,7 @@ export class SseStream {
     this.#extraHeaders = extraHeaders;
     exchange.responded = true; // the exchange's one-shot helpers must not be used from here on
     exchange.onAbort(() => this.#finish('client'));
-    exchange.res.onWritable(() => this.#drain());
+    exchange.onWritable(() => this.#drain());
   }
 
   get closed(): boolean {
@@ -82,7 +82,7 @@ export class SseStream {
       this.#enqueue(chunk);
       return;
     }
-    const res = this.#exchange.res;
+    const res = this.#exchange;
     let ok = true;
     res.cork(() => {
       this.#writeHead();
@@ -102,7 +102,7 @@ export class SseStream {
       if (!this.#closed) this.#ending = true;
       return;
     }
-    const res = this.#exchange.res;
+    const res = this.#exchange;
     res.cork(() => {
       this.#writeHead();
       res.end(last);
@@ -113,7 +113,7 @@ export class SseStream {
   #writeHead(): void {
     if (this.#headersWritten) return;
     this.#headersWritten = true;
-    const res = this.#exchange.res;
+    const res = this.#exchange;
     res.writeStatus('200 OK');
     this.#exchange.writeCommonHeaders();
     res.writeHeader('Content-Type', 'text/event-stream');
@@ -125,7 +125,7 @@ export class SseStream {
   #enqueue(chunk: string): void {
     this.#queue.push(chunk);
     this.#queuedBytes += Buffer.byteLength(chunk);
-    // The chunk uWS is still sending is not counted: one answer larger than the cap (a 20 MB result) is
+    // The chunk the engine is still sending is not counted: one answer larger than the cap (a 20 MB result) is
     // not a slow reader. What piles up behind it is.
     if (this.#queuedBytes > this.#options.maxBufferedBytes) this.#cutOff();
   }
@@ -133,7 +133,7 @@ export class SseStream {
   #drain(): boolean {
     const wasHeld = this.#heldBytes > 0;
     this.#heldBytes = 0;
-    const res = this.#exchange.res;
+    const res = this.#exchange;
     // uWS sends what it buffered after a write that hit backpressure, but the tail of that write went out
     // only with the next write (a 5 MB event waited for the next keep-alive). A comment written on every
     // writable event, until one goes through whole, pushes the tail out.
@@ -171,7 +171,7 @@ export class SseStream {
     this.#heldBytes = 0;
     // close() fires onAborted, which would report 'client': mark the real reason first.
     this.#finish('slow');
-    this.#exchange.res.close();
+    this.#exchange.close();
   }
 
   #finish(reason: 'client' | 'slow' | 'server'): void {

@@ -1,6 +1,6 @@
 import type { DeliverFrame, ReplyFrame } from '../shared/frames.js';
 import { FrameKind } from '../shared/frames.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { HttpExchange } from './http/http-exchange.js';
 import type { Outlet } from './outlet.js';
 import { SseStream } from './sse-stream.js';
 import type { WorkerShard } from './worker-shard.js';

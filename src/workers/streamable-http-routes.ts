@@ -2,7 +2,7 @@ import { FrameKind } from '../shared/frames.js';
 import { RpcErrorCode } from '../shared/json-rpc.js';
 import { isSupportedProtocolVersion } from '../shared/protocol-versions.js';
 import { readJsonRpcBody, requireJsonBody } from './body-reader.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { HttpExchange } from './http/http-exchange.js';
 import { PendingStreamOutlet } from './pending-stream-outlet.js';
 import type { WorkerShard } from './worker-shard.js';
 

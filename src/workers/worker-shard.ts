@@ -7,7 +7,7 @@ import { FrameKind, type MainToWorkerFrame, type WorkerToMainFrame } from '../sh
 import type { Logger } from '../shared/logger.js';
 import { shortId } from '../shared/logger.js';
 import type { WorkerOptions, WorkerStats } from '../shared/worker-options.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { HttpExchange } from './http/http-exchange.js';
 import type { Outlet } from './outlet.js';
 import { RequestOutlet } from './request-outlet.js';
 import { StatusFeed } from './status-feed.js';
@@ -139,6 +139,7 @@ export class WorkerShard {
     return {
       shard: this.options.shard,
       threadId,
+      httpEngine: this.options.httpEngine,
       streams,
       pendingRequests: pending,
       bufferedBytes: buffered,

@@ -17,7 +17,7 @@ export interface CliProcess {
 /** Writes `config` to a temporary file and starts the CLI on it; resolves once its status table is out. */
 export async function startCli(
   config: Record<string, unknown>,
-  options: { logLevel?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { logLevel?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {},
 ): Promise<CliProcess> {
   const configPath = join(mkdtempSync(join(tmpdir(), 'mcpr-cli-')), 'config.json');
   writeFileSync(configPath, JSON.stringify(config));
@@ -29,6 +29,7 @@ export async function startCli(
       configPath,
       '--log-level',
       options.logLevel ?? 'warn',
+      ...(options.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env },
   );

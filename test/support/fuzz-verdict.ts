@@ -138,7 +138,7 @@ export function judgeRaw(
   sent: Buffer,
   authorized: number,
   exchange: { text: string; statuses: number[] },
-  statusBodyMark: string,
+  statusBodyMark: string | undefined,
   secrets: readonly Secret[],
   knownFivexx: (status: number) => boolean = () => false,
 ): string[] {
@@ -150,7 +150,8 @@ export function judgeRaw(
     problems.push(
       `${successes} 2xx answers to ${authorized} authorized requests: a request without a token got through`,
     );
-  if (exchange.text.includes(statusBodyMark)) problems.push('a /status sent without a token was answered');
+  if (statusBodyMark !== undefined && exchange.text.includes(statusBodyMark))
+    problems.push('a /status sent without a token was answered');
   problems.push(...leaks(sent.toString('latin1'), exchange.text, secrets));
   if (problems.length > 0) problems.push(`reply: ${JSON.stringify(exchange.text.slice(0, 400))}`);
   return problems;

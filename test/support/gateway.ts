@@ -3,6 +3,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpRunner } from '../../src/index.js';
 import type { Gateway } from '../../src/main/gateway/gateway.js';
+import { TEST_HTTP_ENGINE } from './http-engine.js';
 import { testLogger } from './quiet-logger.js';
 
 export interface TestGateway {
@@ -12,15 +13,18 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-/** Starts servers and the gateway on a free port of 127.0.0.1 (2 workers unless told otherwise). */
+/** Starts servers and the gateway on a free port of 127.0.0.1 (2 workers and the suite's engine unless told otherwise). */
 export async function startTestGateway(
   mcpServers: Record<string, Record<string, unknown>>,
   sseProxy: Record<string, unknown> = {},
 ): Promise<TestGateway> {
-  const runner = new McpRunner({ mcpServers, sseProxy: { port: 0, workers: 2, ...sseProxy } } as never, {
-    logger: testLogger(),
-    logLevel: 'silent',
-  });
+  const runner = new McpRunner(
+    { mcpServers, sseProxy: { port: 0, workers: 2, httpEngine: TEST_HTTP_ENGINE, ...sseProxy } } as never,
+    {
+      logger: testLogger(),
+      logLevel: 'silent',
+    },
+  );
   const { gateway, failed } = await runner.startAllWithProxy();
   if (failed.length > 0) {
     await runner.close();

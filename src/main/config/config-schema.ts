@@ -28,6 +28,7 @@ export const DEFAULT_HEALTH_FAILURE_THRESHOLD = 3;
 export const DEFAULT_ADDRESS = '127.0.0.1';
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_WORKERS = 4;
+export const HTTP_ENGINE_CHOICES = ['auto', 'uws', 'node'] as const;
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SSE_BUFFER_BYTES = 1024 * 1024;
 export const DEFAULT_KEEP_ALIVE_MS = 15_000;
@@ -232,6 +233,12 @@ const sseProxySchema = z
       .describe('Interface to listen on. Keep 127.0.0.1 unless you add auth.'),
     port: int(0, 65_535).default(DEFAULT_PORT).describe('TCP port to listen on; 0 picks a free port.'),
     workers: int(1, 64).default(DEFAULT_WORKERS).describe('Number of HTTP worker threads.'),
+    httpEngine: z
+      .enum(HTTP_ENGINE_CHOICES)
+      .default('auto')
+      .describe(
+        'HTTP engine of the workers: "uws" (uWS, the fastest, where its native binary loads), "node" (Node\'s own node:http, runs everywhere), or "auto": uws when it loads here, else node.',
+      ),
     allowedServers: z
       .array(z.string())
       .optional()

@@ -46,6 +46,7 @@ export class GatewayMetrics {
   readonly #workerStreams: Gauge<'shard'>;
   readonly #bufferedBytes: Gauge<'shard'>;
   readonly #slowDropped: Gauge<'shard'>;
+  readonly #httpEngine: Gauge<'engine'>;
 
   constructor(sources: MetricsSources) {
     this.#sources = sources;
@@ -105,6 +106,17 @@ export class GatewayMetrics {
       labelNames: ['shard'],
       registers,
     });
+    this.#httpEngine = new Gauge({
+      name: 'mcp_runner_http_engine_info',
+      help: 'The HTTP engine the workers serve with (uws or node): 1 for the one in use.',
+      labelNames: ['engine'],
+      registers,
+    });
+  }
+
+  setHttpEngine(engine: string): void {
+    this.#httpEngine.reset();
+    this.#httpEngine.set({ engine }, 1);
   }
 
   request(method: string, outcome: RequestOutcome): void {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { getHeapStatistics } from 'node:v8';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
@@ -22,6 +22,7 @@ import { newSpaceBytes } from '../young-generation-cap.js';
 import { AggregateCatalog } from './aggregate-catalog.js';
 import { BackendHub, GATEWAY_CLIENT_CAPABILITIES } from './backend-hub.js';
 import { GatewayMetrics } from './gateway-metrics.js';
+import { chooseHttpEngine, type HttpEngineChoice } from './http-engine-choice.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import { SessionRouter } from './session-router.js';
 import { tokenDigestOf } from './token-digest.js';
@@ -47,8 +48,9 @@ export interface GatewayOptions {
 }
 
 /**
- * The HTTP gateway: a fixed pool of worker threads, each running a uWebSockets.js app on the same port,
- * and the main-thread router every message crosses. A worker that fails is replaced; its sessions end and
+ * The HTTP gateway: a fixed pool of worker threads, each serving the same port with one HTTP engine
+ * (uWS or Node's own, see http-engine-choice.ts), and the main-thread router every message
+ * crosses. A worker that fails is replaced; its sessions end and
  * everyone else's carry on.
  */
 export class Gateway {
@@ -64,6 +66,7 @@ export class Gateway {
   /** How many times each shard has been started: a replacement's outlet ids start past its predecessors'. */
   readonly #generations = new Map<number, number>();
   #pool: Piscina | undefined;
+  #engine: HttpEngineChoice | undefined;
   readonly #metrics: GatewayMetrics;
   #port = 0;
   #stopping = false;
@@ -115,8 +118,14 @@ export class Gateway {
     return `http://${host}:${this.#port}`;
   }
 
+  /** Worker threads serving: the configured number, unless the engine's listeners cannot share a port. */
   get workers(): number {
-    return this.#config.workers;
+    return this.#engine?.workers ?? this.#config.workers;
+  }
+
+  /** The workers' HTTP engine and why it was chosen; undefined before start. */
+  get httpEngine(): Readonly<HttpEngineChoice> | undefined {
+    return this.#engine;
   }
 
   /** Servers reachable through the gateway. */
@@ -129,7 +138,14 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    await probeWorkerRuntime();
+    const engine = await chooseHttpEngine(this.#config);
+    this.#engine = engine;
+    const log = engine.workers < this.#config.workers ? 'warn' : 'info';
+    this.#logger[log](
+      { engine: engine.engine, reusePort: engine.reusePort, workers: engine.workers },
+      `HTTP engine: ${engine.engine}, because ${engine.reason}`,
+    );
+    this.#metrics.setHttpEngine(engine.engine);
     this.#port = await choosePort(this.#config.address, this.#config.port);
     this.#supervisor.setClientOptions({ capabilities: GATEWAY_CLIENT_CAPABILITIES });
     this.#unhook.push(this.#supervisor.addClientListener((name, client) => this.#hub.attach(name, client)));
@@ -141,12 +157,12 @@ export class Gateway {
     this.#supervisor.on('status', onStatus);
     this.#unhook.push(() => this.#supervisor.off('status', onStatus));
 
-    const size = this.#config.workers;
+    const size = engine.workers;
     this.#pool = new Piscina({
       filename: new URL('../../workers/serve.js', import.meta.url).href,
       minThreads: size,
       maxThreads: size,
-      // A worker parked in Atomics.wait between tasks would stall the uWS loop living in it.
+      // A worker parked in Atomics.wait between tasks would stall the event loop serving its sockets.
       atomics: 'disabled',
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
@@ -163,7 +179,7 @@ export class Gateway {
       await this.stop();
       throw error;
     }
-    this.#logger.info({ url: this.url, workers: size }, 'gateway listening');
+    this.#logger.info({ url: this.url, workers: size, engine: engine.engine }, 'gateway listening');
   }
 
   /** Graceful stop: no new connections, in-flight calls failed with an error, every socket closed. */
@@ -186,7 +202,7 @@ export class Gateway {
     this.#logger.debug('gateway stop: serve tasks ended');
     for (const slot of slots) this.#closePorts(slot);
     this.#slots.clear();
-    // Every uWS socket is closed by now; only then may the threads go.
+    // Every socket is closed by now (a uWS one still open when its thread ends aborts the process).
     await this.#pool?.destroy();
     this.#pool = undefined;
   }
@@ -228,6 +244,8 @@ export class Gateway {
       firstOutlet: generation * 2 ** 32 + 1,
       host: this.#config.address,
       port: this.#port,
+      httpEngine: this.#engine!.engine,
+      reusePort: this.#engine!.reusePort,
       frameVersion: FRAME_VERSION,
       tokenDigest: tokenDigestOf(this.#config),
       allowedOrigins: [...this.#config.allowedOrigins],
@@ -342,14 +360,14 @@ export class Gateway {
       const shard = session.stream && !session.stream.detached ? session.stream.shard : undefined;
       if (shard !== undefined) sessionsByShard.set(shard, (sessionsByShard.get(shard) ?? 0) + 1);
     }
-    const healthy = workers.length === this.#config.workers;
+    const healthy = workers.length === this.workers;
     if (what === 'health') {
       return {
         status: healthy ? 200 : 503,
         body: {
           status: healthy ? 'ok' : 'degraded',
           workers: workers.length,
-          expectedWorkers: this.#config.workers,
+          expectedWorkers: this.workers,
         },
       };
     }
@@ -357,6 +375,7 @@ export class Gateway {
       status: 200,
       body: {
         servers: this.#supervisor.statuses().filter((s) => this.#servers.includes(s.name)),
+        httpEngine: { name: this.#engine?.engine, reason: this.#engine?.reason },
         workers: workers.map((w) => ({ ...w, sessions: sessionsByShard.get(w.shard) ?? 0 })),
         sessions: this.#router.sessionCount,
         inflight: this.#router.inflightCount(),
@@ -374,32 +393,14 @@ export class Gateway {
   }
 }
 
-/** Checks that a worker thread can load uWebSockets.js here, and says why not if it cannot. */
-async function probeWorkerRuntime(): Promise<void> {
-  const worker = new Worker(new URL('../../workers/load-probe.js', import.meta.url));
-  const outcome = await new Promise<{ ok: boolean; message?: string }>((resolve) => {
-    worker.once('message', resolve);
-    worker.once('error', (error) => resolve({ ok: false, message: error.message }));
-  });
-  await worker.terminate();
-  if (!outcome.ok) {
-    throw new GatewayError(
-      `The gateway cannot start: uWebSockets.js does not load on Node ${process.version} here ` +
-        `(${outcome.message?.split('\n').find((line) => line.includes('GLIBC')) ?? outcome.message}). ` +
-        'The library (servers, clients, CLI tools/call) works without it; for the gateway use a Node.js ' +
-        'version whose uWS binary loads on this system (Node 20 on glibc 2.36).',
-    );
-  }
-}
-
 function isLoopback(address: string): boolean {
   return address === 'localhost' || address === '::1' || /^127\./.test(address);
 }
 
 /**
- * Chooses the port before any worker binds: uWS gives a port-0 socket no SO_REUSEPORT, so the workers
- * must all be told one concrete port. A plain exclusive bind also catches a port that is already taken
- * (even by another SO_REUSEPORT program, which a uWS bind would silently share).
+ * Chooses the port before any worker binds: with SO_REUSEPORT every port-0 listener gets a port of its
+ * own, so the workers must all be told one concrete port. A plain exclusive bind also catches a port that is already taken
+ * (even by another SO_REUSEPORT program, which a reusePort bind would silently share).
  */
 async function choosePort(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
