@@ -108,6 +108,15 @@ describe('gateway: sessionMode "isolated" gives each session its own process', {
   });
 
   test('an idle session is reaped with its process', async () => {
+    // The previous test's sessions ended with DELETE, whose answer comes before their processes have
+    // exited; until then they still count against maxProcesses.
+    assert.ok(
+      await waitForAsync(
+        async () => ((await serverStatus(gw.url, 'echo')).isolatedProcesses ?? 0) === 0,
+        8000,
+      ),
+      'the previous sessions’ processes ended',
+    );
     const a = await connectStreamable(`${gw.url}/servers/echo/mcp`);
     try {
       const pid = Number(text(await a.client.callTool({ name: 'pid', arguments: {} })));

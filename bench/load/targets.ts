@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/support/free-port.js';
 
@@ -137,30 +137,38 @@ export async function startMcpRunner(
   throw new Error('mcp-runner did not become ready');
 }
 
-/** mcp-proxy (punkpeye), which serves both transports from one process. */
-export async function startMcpProxy(): Promise<Target> {
+/** The environment for a peer's `#!/usr/bin/env node` script: another Node major first on PATH. */
+function peerEnv(nodeMajor: string | undefined): NodeJS.ProcessEnv {
+  if (!nodeMajor) return process.env;
+  return { ...process.env, PATH: `${dirname(nodeBinary(nodeMajor))}:${process.env.PATH ?? ''}` };
+}
+
+/** mcp-proxy (punkpeye), which serves both transports from one process; on another Node with `nodeMajor`. */
+export async function startMcpProxy(nodeMajor?: string): Promise<Target> {
   const port = await freePort();
   const child = spawn(
     bin('mcp-proxy'),
     ['--port', String(port), '--host', '127.0.0.1', '--', process.execPath, echoServer],
-    {
-      stdio: ['ignore', 'ignore', 'ignore'],
-    },
+    { stdio: ['ignore', 'ignore', 'ignore'], env: peerEnv(nodeMajor) },
   );
   const origin = `http://127.0.0.1:${port}`;
   await waitReady(origin, '/ping', child, (s) => s < 500);
-  return started('mcp-proxy', child, origin, '/sse', '/mcp');
+  return started(nodeMajor ? `mcp-proxy@${nodeMajor}` : 'mcp-proxy', child, origin, '/sse', '/mcp');
 }
 
 /** supergateway, one transport per process (stateful Streamable HTTP: one child per session, as it does). */
-export async function startSupergateway(transport: Transport): Promise<Target> {
+export async function startSupergateway(transport: Transport, nodeMajor?: string): Promise<Target> {
   const port = await freePort();
   const args = ['--stdio', `${process.execPath} ${echoServer}`, '--port', String(port), '--logLevel', 'none'];
   if (transport === 'streamable') args.push('--outputTransport', 'streamableHttp', '--stateful');
-  const child = spawn(bin('supergateway'), args, { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(bin('supergateway'), args, {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: peerEnv(nodeMajor),
+  });
   const origin = `http://127.0.0.1:${port}`;
   await waitReady(origin, transport === 'sse' ? '/message' : '/mcp', child, () => true);
-  return started('supergateway', child, origin, '/sse', '/mcp');
+  const name = nodeMajor ? `supergateway@${nodeMajor}` : 'supergateway';
+  return started(name, child, origin, '/sse', '/mcp');
 }
 
 /** The in-process uWS reference (bench/ceiling-server.ts). */
@@ -198,10 +206,16 @@ export function targetStarters(flags: {
   ceiling: string;
 }): TargetStarter[] {
   const engines = enginesFlag(flags.engine);
-  const peers = list(flags.compare);
-  for (const p of peers)
-    if (p !== 'supergateway' && p !== 'mcp-proxy')
-      throw new Error(`--compare knows supergateway and mcp-proxy, not ${p}`);
+  // A peer may run on another Node major too (`mcp-proxy@24`), to compare on the runtime users have.
+  const peers = list(flags.compare).map((entry) => {
+    const [name = '', nodeMajor] = entry.split('@');
+    if (
+      (name !== 'supergateway' && name !== 'mcp-proxy') ||
+      (nodeMajor !== undefined && !/^\d+$/.test(nodeMajor))
+    )
+      throw new Error(`--compare knows supergateway and mcp-proxy (optionally @MAJOR), not ${entry}`);
+    return { name, nodeMajor, label: entry };
+  });
   return [
     ...engines.flatMap((engine) =>
       list(flags.workers).map((w) => ({
@@ -210,8 +224,9 @@ export function targetStarters(flags: {
       })),
     ),
     ...peers.map((p) => ({
-      name: p,
-      start: (t: Transport) => (p === 'mcp-proxy' ? startMcpProxy() : startSupergateway(t)),
+      name: p.label,
+      start: (t: Transport) =>
+        p.name === 'mcp-proxy' ? startMcpProxy(p.nodeMajor) : startSupergateway(t, p.nodeMajor),
     })),
     ...(flags.ceiling === 'no' ? [] : [{ name: 'ceiling', start: () => startCeiling() }]),
   ];

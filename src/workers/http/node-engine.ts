@@ -148,16 +148,31 @@ class NodeExchange extends HttpExchange {
   }
 
   /**
-   * Node says a body ended only after its last chunk, so each chunk is held back until the next one or
-   * the end arrives: a body in one chunk is then handed over whole, with `isLast`, and need not be copied.
+   * Node says a body ended only after its last chunk, and a turn later. A body with a Content-Length is
+   * complete the moment that many bytes arrived (what follows on the connection is the next request),
+   * so its last chunk is handed over at once with `isLast`; otherwise each chunk is held back until the
+   * next one or the end. Either way a body in one chunk arrives whole and need not be copied.
    */
   onData(handler: (chunk: Uint8Array, isLast: boolean) => void): void {
+    const declared = this.info.contentLength;
+    let received = 0;
     let held: Buffer | undefined;
+    let done = false;
     this.#req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      received += chunk.byteLength;
       if (held) handler(held, false);
+      held = undefined;
+      if (declared !== undefined && received >= declared) {
+        done = true;
+        handler(chunk, true);
+        return;
+      }
       held = chunk;
     });
     this.#req.once('end', () => {
+      if (done) return;
+      done = true;
       const last = held ?? EMPTY;
       held = undefined;
       handler(last, true);
