@@ -1593,7 +1593,9 @@ describe('spec checklist §6: lines not covered elsewhere, over real HTTP', { ti
     }
   });
 
-  test('[§6.128] a session-less modern probe (server/discover) gets 400 with a non-modern error, never 404', async () => {
+  // §6.128 described a gateway that spoke only the 2025 revisions, which had to steer a modern probe into
+  // falling back. The gateway now speaks 2026-07-28 (issue 16), so the probe is answered in that era.
+  test('[§6.128, superseded] a session-less modern probe (server/discover) is answered as 2026-07-28, never 404', async () => {
     const discover = {
       jsonrpc: '2.0',
       id: 1,
@@ -1601,14 +1603,15 @@ describe('spec checklist §6: lines not covered elsewhere, over real HTTP', { ti
       params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } },
     };
     for (const path of ['/mcp', '/servers/echo/mcp']) {
-      for (const extra of [{}, { 'mcp-protocol-version': '2026-07-28' }] as Array<Record<string, string>>) {
-        const reply = await postJson(`${gw.url}${path}`, discover, headers(undefined, extra));
-        const label = `${path} ${JSON.stringify(extra)}`;
-        assert.equal(reply.status, 400, `${label}: ${reply.text}`);
-        const code = reply.json?.error?.code;
-        assert.equal(typeof code, 'number', label);
-        assert.ok(![-32020, -32021, -32022, -32601].includes(code), `${label}: code ${code}`);
-      }
+      const modern = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' };
+      const reply = await postJson(`${gw.url}${path}`, discover, headers(undefined, modern));
+      assert.equal(reply.status, 200, `${path}: ${reply.text}`);
+      assert.equal(reply.json?.result?.supportedVersions?.[0], '2026-07-28', path);
+      // Without its headers the probe is still recognised as modern, and told what is wrong (400, -32020).
+      const bare = await postJson(`${gw.url}${path}`, discover, headers(undefined, {}));
+      assert.equal(bare.status, 400, `${path}: ${bare.text}`);
+      assert.equal(bare.json?.error?.code, -32020, path);
+      assert.equal(bare.json?.id, 1, path);
     }
   });
 

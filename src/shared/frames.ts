@@ -64,6 +64,8 @@ export interface ClientMessageFrame {
   sseOk: boolean;
   /** The MCP-Protocol-Version header, when present. */
   version?: string;
+  /** A stateless (2026-07-28) request the worker has checked: no session, its metadata in `_meta`. */
+  era?: 'modern';
   /**
    * The body as the client sent it, already checked by the worker: one JSON-RPC message, or a batch (an
    * array; Streamable HTTP, sessions at 2025-03-26). Text, not the parsed object: the main thread parses

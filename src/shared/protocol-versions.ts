@@ -6,6 +6,24 @@ export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03
 
 export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
 
+/**
+ * Stateless revisions (no initialize, no sessions; every request carries its version in `_meta`), newest
+ * first. The gateway speaks these to clients per request and bridges them to backends of either era.
+ */
+export const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'] as const;
+
+export type ModernProtocolVersion = (typeof MODERN_PROTOCOL_VERSIONS)[number];
+
+/** Every version the gateway speaks, newest first: what an UnsupportedProtocolVersion error lists. */
+export const ALL_PROTOCOL_VERSIONS: readonly string[] = [
+  ...MODERN_PROTOCOL_VERSIONS,
+  ...SUPPORTED_PROTOCOL_VERSIONS,
+];
+
+export function isModernProtocolVersion(value: unknown): value is ModernProtocolVersion {
+  return typeof value === 'string' && (MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(value);
+}
+
 export const LATEST_PROTOCOL_VERSION: ProtocolVersion = '2025-11-25';
 
 export function isSupportedProtocolVersion(value: unknown): value is ProtocolVersion {

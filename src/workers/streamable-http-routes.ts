@@ -1,15 +1,17 @@
 import { FrameKind } from '../shared/frames.js';
 import { RpcErrorCode } from '../shared/json-rpc.js';
-import { isSupportedProtocolVersion } from '../shared/protocol-versions.js';
+import { isModernProtocolVersion, isSupportedProtocolVersion } from '../shared/protocol-versions.js';
 import { readJsonRpcBody, requireJsonBody } from './body-reader.js';
+import { isModernPost, postModern, refuseModernStreamOrDelete } from './era/modern-post.js';
 import type { HttpExchange } from './http/http-exchange.js';
 import { PendingStreamOutlet } from './pending-stream-outlet.js';
 import type { WorkerShard } from './worker-shard.js';
 
 /**
- * Streamable HTTP (protocol 2025-03-26 and later) at `<base>/mcp`: POST carries one JSON-RPC message and
- * is answered as JSON or as an SSE stream; GET opens the session's server-to-client stream; DELETE ends
- * the session. `Mcp-Session-Id` is issued on the initialize response and required afterwards.
+ * Streamable HTTP at `<base>/mcp`, both eras. 2025 (2025-03-26 to 2025-11-25): POST carries one
+ * JSON-RPC message and is answered as JSON or as an SSE stream; GET opens the session's server-to-client
+ * stream; DELETE ends the session. `Mcp-Session-Id` is issued on the initialize response and required
+ * afterwards. 2026-07-28 requests carry no session and go their own way (`era/modern-post.ts`).
  */
 
 const MISSING_SESSION = 'Bad Request: Mcp-Session-Id header is required';
@@ -47,9 +49,15 @@ export async function postStreamable(
     return;
   }
   if (!requireJsonBody(exchange)) return;
-  if (badVersion(exchange)) return;
+  // A session's requests are checked before the body is read; without one, the body may say it is modern.
+  if (info.sessionId && !isModernProtocolVersion(info.protocolVersion) && badVersion(exchange)) return;
   const body = await readJsonRpcBody(exchange, shard.options.maxBodyBytes, true);
   if (!body) return;
+  if (isModernPost(info, body)) {
+    postModern(shard, exchange, target, body, accepts(accept, 'text/event-stream'));
+    return;
+  }
+  if (badVersion(exchange)) return;
   const { batch } = body;
   // For a batch, `msg` is its first message, for the checks here only.
   const msg = body.message ?? batch![0]!;
@@ -98,6 +106,7 @@ export async function postStreamable(
 
 export function getStreamable(shard: WorkerShard, exchange: HttpExchange, target: string): void {
   const { info } = exchange;
+  if (refuseModernStreamOrDelete(exchange)) return;
   if (!accepts(info.accept.toLowerCase(), 'text/event-stream')) {
     exchange.sendRpcError(
       406,
@@ -128,6 +137,7 @@ export function getStreamable(shard: WorkerShard, exchange: HttpExchange, target
 }
 
 export function deleteStreamable(shard: WorkerShard, exchange: HttpExchange, target: string): void {
+  if (refuseModernStreamOrDelete(exchange)) return;
   if (badVersion(exchange)) return;
   if (!exchange.info.sessionId) {
     exchange.sendRpcError(400, RpcErrorCode.CONNECTION_CLOSED, MISSING_SESSION);

@@ -197,6 +197,14 @@ export class BackendHub {
       void managed.stop();
       return this.#isolatedProcess(session, server);
     }
+    // A process per session needs a session: a stateless caller would get (and pay for) one per request.
+    if (session.era === 'modern')
+      throw new JsonRpcError(
+        RpcErrorCode.INVALID_REQUEST,
+        `Server "${server}" runs one process per session (mcpServers.${server}.sessionMode "isolated"), and ` +
+          'protocol 2026-07-28 has no sessions: connect with a 2025 client (initialize), or use sessionMode "shared".',
+        { server, sessionMode: 'isolated' },
+      );
     const { maxProcesses } = this.#supervisor.get(server).config;
     if (this.#supervisor.isolatedCount(server) >= maxProcesses) {
       throw new JsonRpcError(

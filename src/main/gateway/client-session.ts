@@ -51,8 +51,10 @@ export class ClientSession {
   readonly transport: Transport;
   /** '' for the aggregated endpoint, else the one server this session talks to. */
   readonly target: string;
-  /** Sessions made for a single POST without a session id (the original crate's clients). */
+  /** Sessions made for a single POST without a session id (the original crate's clients, 2026-07-28). */
   readonly ephemeral: boolean;
+  /** `modern`: one stateless 2026-07-28 request, its client's metadata taken from its `_meta`. */
+  era: 'legacy' | 'modern' = 'legacy';
   /** The session's stream for messages not tied to a POST (legacy stream, Streamable HTTP GET). */
   stream: OutletRef | undefined;
   protocolVersion: string | undefined;

@@ -94,6 +94,7 @@ export class Gateway {
         maxSessions: config.maxSessions,
         sessionIdleTimeoutMs: config.sessionIdleTimeoutMs,
         replayBufferBytes: config.replayBufferBytes,
+        authenticated: tokenDigestOf(config) !== undefined,
       },
       this.#logger,
       this.#metrics,

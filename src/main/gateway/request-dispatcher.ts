@@ -125,15 +125,23 @@ export class RequestDispatcher {
     const version = negotiateProtocolVersion(params?.protocolVersion);
     session.protocolVersion = version;
     session.clientCapabilities = isObject(params?.capabilities) ? params.capabilities : {};
-    if (session.target !== '') {
-      const client = this.#hub.clientOf(session.target);
-      const backend = client.initializeResult!;
+    return { ...this.describe(session.target), protocolVersion: version };
+  }
+
+  /**
+   * Who answers on an endpoint and what it offers: the backend's own initialize result (without tasks)
+   * for a per-server endpoint, the union of the backends for the aggregated one. What initialize and
+   * server/discover are made of.
+   */
+  describe(target: string): { capabilities: Params; serverInfo: Params; instructions?: string } {
+    if (target !== '') {
+      const backend = this.#hub.clientOf(target).initializeResult!;
       // Tasks are bound to the connection that created them; across shared sessions they would leak.
       const { tasks: _tasks, ...capabilities } = backend.capabilities;
-      return { ...backend, protocolVersion: version, capabilities };
+      const { protocolVersion: _version, ...rest } = backend;
+      return { ...rest, capabilities } as { capabilities: Params; serverInfo: Params; instructions?: string };
     }
     return {
-      protocolVersion: version,
       capabilities: this.#aggregateCapabilities(),
       serverInfo: { name: CLIENT_INFO.name, version: CLIENT_INFO.version },
       instructions: AGGREGATE_INSTRUCTIONS,

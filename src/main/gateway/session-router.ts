@@ -11,6 +11,7 @@ import { type Logger, shortId } from '../../shared/logger.js';
 import { allowsPrimingEvents } from '../../shared/protocol-versions.js';
 import type { BackendHub, SessionDirectory } from './backend-hub.js';
 import { ClientSession, type OutletRef } from './client-session.js';
+import { ModernEdge } from './era/modern-edge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { PrimingScheduler } from './priming-scheduler.js';
 import { type LoggedEvent, ReplayLog, STANDALONE_STREAM } from './replay-log.js';
@@ -21,6 +22,8 @@ export interface RouterOptions {
   sessionIdleTimeoutMs: number;
   /** Per Streamable HTTP session; 0 turns event ids and Last-Event-ID resumption off. */
   replayBufferBytes: number;
+  /** Callers must authenticate: answers are marked `private` for caches (2026-07-28). */
+  authenticated?: boolean;
 }
 
 /** Sends a frame to one worker and returns its encoded size. */
@@ -64,6 +67,7 @@ export class SessionRouter implements SessionDirectory {
   readonly #logger: Logger;
   #hub!: BackendHub;
   #dispatcher!: RequestDispatcher;
+  #modern!: ModernEdge;
   #status!: StatusProvider;
   #shards: () => Iterable<number> = () => [];
   #sweeper: NodeJS.Timeout | undefined;
@@ -89,6 +93,14 @@ export class SessionRouter implements SessionDirectory {
   ): void {
     this.#hub = hub;
     this.#dispatcher = dispatcher;
+    this.#modern = new ModernEdge(
+      dispatcher,
+      this.#send,
+      (session, reason) => this.closeSession(session, reason),
+      this.#logger,
+      { authenticated: this.#options.authenticated ?? false },
+      this.#metrics,
+    );
     this.#status = status;
     if (shards) this.#shards = shards;
     const every = Math.max(1000, Math.min(30_000, Math.floor(this.#options.sessionIdleTimeoutMs / 4)));
@@ -104,9 +116,9 @@ export class SessionRouter implements SessionDirectory {
     return this.#sessions.size;
   }
 
-  /** Pending backend calls of all sessions (for /status and leak checks). */
+  /** Pending backend calls of all sessions and stateless requests (for /status and leak checks). */
   inflightCount(): number {
-    let n = 0;
+    let n = this.#modern?.openCount ?? 0;
     for (const session of this.#sessions.values()) n += session.inflight?.size ?? 0;
     return n;
   }
@@ -122,6 +134,7 @@ export class SessionRouter implements SessionDirectory {
       case FrameKind.OUTLET_CLOSED: {
         const session = this.#streams.get(`${shard}:${frame.outlet}`);
         if (session) this.#detachStream(session);
+        else this.#modern.outletClosed(shard, frame.outlet);
         return;
       }
       case FrameKind.CLOSE_SESSION: {
@@ -400,6 +413,10 @@ export class SessionRouter implements SessionDirectory {
       ? () => {}
       : (status: number, body?: Record<string, unknown>) =>
           this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, ...(body ? { body } : {}) });
+    if (frame.era === 'modern') {
+      this.#onModernMessage(shard, frame, reply);
+      return;
+    }
     let session: ClientSession | undefined;
     if (frame.sid) {
       session = this.#sessions.get(frame.sid);
@@ -452,6 +469,22 @@ export class SessionRouter implements SessionDirectory {
       this.#hub.answerServerRequest(session, msg);
     }
     reply(202);
+  }
+
+  /** A stateless (2026-07-28) request: one JSON-RPC request the worker has checked, no session. */
+  #onModernMessage(
+    shard: number,
+    frame: ClientMessageFrame,
+    reply: (status: number, body?: Record<string, unknown>) => void,
+  ): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(frame.json);
+    } catch {
+      reply(400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
+      return;
+    }
+    this.#modern.handle(shard, frame, parsed as Message);
   }
 
   #answer(session: ClientSession, response: Response, answerTo: OutletRef | undefined, final: boolean): void {

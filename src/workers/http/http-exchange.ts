@@ -41,6 +41,9 @@ export interface RequestInfo {
   sessionId: string;
   protocolVersion: string;
   lastEventId: string;
+  /** 2026-07-28's mirrored request headers: the body's `method`, and its `params.name` or `params.uri`. */
+  mcpMethod: string;
+  mcpName: string;
   contentLength: number | undefined;
 }
 

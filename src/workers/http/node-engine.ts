@@ -22,6 +22,8 @@ function readRequest(req: IncomingMessage): RequestInfo {
     sessionId: '',
     protocolVersion: '',
     lastEventId: '',
+    mcpMethod: '',
+    mcpName: '',
     contentLength: undefined,
   };
   // An absolute-form target (RFC 9112 3.2.2, sent to proxies and accepted by servers) is routed by its path.
@@ -60,6 +62,12 @@ function readRequest(req: IncomingMessage): RequestInfo {
         break;
       case 'last-event-id':
         info.lastEventId = value;
+        break;
+      case 'mcp-method':
+        info.mcpMethod = value;
+        break;
+      case 'mcp-name':
+        info.mcpName = value;
         break;
       case 'content-length':
         info.contentLength = value ? Number(value) : undefined;

@@ -16,6 +16,8 @@ function readRequest(req: uWS.HttpRequest): RequestInfo {
     sessionId: req.getHeader('mcp-session-id'),
     protocolVersion: req.getHeader('mcp-protocol-version'),
     lastEventId: req.getHeader('last-event-id'),
+    mcpMethod: req.getHeader('mcp-method'),
+    mcpName: req.getHeader('mcp-name'),
     contentLength: length ? Number(length) : undefined,
   };
 }

@@ -1,0 +1,320 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { fixturePath } from './support/paths.js';
+import { waitForAsync } from './support/processes.js';
+
+const node = process.execPath;
+const MODERN = '2026-07-28';
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are read field by field and asserted on
+type Json = Record<string, any>;
+
+const meta = (extra: Json = {}) => ({
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+  ...extra,
+});
+
+/** A 2026-07-28 POST as the transport wants it, headers derived from the body unless overridden. */
+async function post(
+  url: string,
+  body: Json,
+  headers: Record<string, string | undefined> = {},
+): Promise<{ status: number; headers: Headers; json: Json | undefined; text: string }> {
+  const params = (body.params ?? {}) as Json;
+  const derived: Record<string, string | undefined> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': MODERN,
+    'mcp-method': body.method,
+    'mcp-name': params.name ?? params.uri,
+    ...headers,
+  };
+  const sent = Object.fromEntries(Object.entries(derived).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >;
+  const response = await fetch(url, { method: 'POST', headers: sent, body: JSON.stringify(body) });
+  const text = await response.text();
+  let json: Json | undefined;
+  try {
+    json = text ? (JSON.parse(text) as Json) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+const call = (id: number | string, name: string, args: Json, extraMeta: Json = {}) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name, arguments: args, _meta: meta(extraMeta) },
+});
+
+async function connectModern(url: string, mode: 'auto' | { pin: string }): Promise<Client> {
+  const client = new Client({ name: 'modern-test', version: '1.0.0' }, { versionNegotiation: { mode } });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway({
+      echo: { command: node, args: [fixturePath('echo-server')] },
+      solo: { command: node, args: [fixturePath('echo-server')], sessionMode: 'isolated' },
+    });
+  });
+  after(() => gw.stop());
+
+  for (const path of ['/servers/echo/mcp', '/mcp']) {
+    test(`the SDK v2 client pinned to 2026-07-28 lists and calls on ${path}`, async () => {
+      const client = await connectModern(`${gw.url}${path}`, { pin: MODERN });
+      try {
+        assert.equal(client.getProtocolEra(), 'modern');
+        assert.equal(client.getNegotiatedProtocolVersion(), MODERN);
+        const { tools } = await client.listTools();
+        assert.ok(tools.some((t) => t.name === 'add'));
+        const result = await client.callTool({
+          name: 'add',
+          arguments: { a: 2, b: 3 },
+          ...(path === '/mcp' ? { server: 'echo' } : {}),
+        });
+        assert.deepEqual(result.content, [{ type: 'text', text: '5' }]);
+        const serverInfo = (result._meta as Json | undefined)?.['io.modelcontextprotocol/serverInfo'];
+        assert.equal(serverInfo?.name, path === '/mcp' ? 'mcp-runner' : 'echo-server');
+      } finally {
+        await client.close();
+      }
+    });
+  }
+
+  test('the SDK v2 client in auto mode finds the modern era (no fallback to initialize)', async () => {
+    const client = await connectModern(`${gw.url}/servers/echo/mcp`, 'auto');
+    try {
+      assert.equal(client.getProtocolEra(), 'modern');
+      const result = await client.callTool({ name: 'echo', arguments: { text: 'auto' } });
+      assert.deepEqual(result.content, [{ type: 'text', text: 'auto' }]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('server/discover: the gateway answers for /mcp, the backend description for /servers/{name}/mcp', async () => {
+    const discover = { jsonrpc: '2.0', id: 'd', method: 'server/discover', params: { _meta: meta() } };
+    const aggregated = await post(`${gw.url}/mcp`, discover);
+    assert.equal(aggregated.status, 200);
+    const result = aggregated.json!.result as Json;
+    assert.equal(aggregated.json!.id, 'd');
+    assert.equal(result.supportedVersions[0], MODERN);
+    assert.ok(result.supportedVersions.includes('2025-11-25'), 'legacy clients are served too');
+    assert.equal(result.resultType, 'complete');
+    assert.equal(typeof result.ttlMs, 'number');
+    assert.equal(result.cacheScope, 'public');
+    assert.equal(result._meta['io.modelcontextprotocol/serverInfo'].name, 'mcp-runner');
+    assert.ok(result.capabilities.tools, 'tools offered');
+    assert.equal(result.capabilities.tools.listChanged, undefined, 'no list changes promised without listen');
+    const one = await post(`${gw.url}/servers/echo/mcp`, discover);
+    assert.equal(one.json!.result._meta['io.modelcontextprotocol/serverInfo'].name, 'echo-server');
+  });
+
+  test('results carry resultType; lists and resources/read carry ttlMs and cacheScope', async () => {
+    const url = `${gw.url}/servers/echo/mcp`;
+    const list = await post(url, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta() } });
+    assert.equal(list.json!.result.resultType, 'complete');
+    assert.equal(list.json!.result.ttlMs, 60_000);
+    assert.equal(list.json!.result.cacheScope, 'public');
+    const read = await post(url, {
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'resources/read',
+      params: { uri: 'fixture://hello', _meta: meta() },
+    });
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.json!.result.resultType, 'complete');
+    assert.equal(read.json!.result.ttlMs, 0);
+    const called = await post(url, call(3, 'echo', { text: 'x' }));
+    assert.equal(called.json!.result.resultType, 'complete');
+    assert.equal(called.json!.result.ttlMs, undefined, 'a call is not cacheable');
+  });
+
+  test('resource not found is -32602 for a modern caller', async () => {
+    const missing = await post(`${gw.url}/servers/echo/mcp`, {
+      jsonrpc: '2.0',
+      id: 9,
+      method: 'resources/read',
+      params: { uri: 'nothing://here', _meta: meta() },
+    });
+    assert.equal(missing.status, 200);
+    assert.equal(missing.json!.id, 9);
+    assert.equal(missing.json!.error.code, -32602);
+  });
+
+  test('header and version checks: -32020 and -32022 with the request id, 404 -32601, 405, batches', async () => {
+    const url = `${gw.url}/servers/echo/mcp`;
+    const expectError = async (
+      got: Promise<{ status: number; json: Json | undefined }>,
+      status: number,
+      code: number,
+      id: unknown,
+      pattern?: RegExp,
+    ) => {
+      const answer = await got;
+      assert.equal(answer.status, status, JSON.stringify(answer.json));
+      assert.equal(answer.json?.error?.code, code, JSON.stringify(answer.json));
+      assert.deepEqual(answer.json?.id, id);
+      if (pattern) assert.match(answer.json!.error.message, pattern);
+      return answer.json!;
+    };
+    const body = call(11, 'echo', { text: 'x' });
+    await expectError(
+      post(url, body, { 'mcp-protocol-version': undefined }),
+      400,
+      -32020,
+      11,
+      /MCP-Protocol-Version/,
+    );
+    await expectError(
+      post(url, body, { 'mcp-protocol-version': '2025-11-25' }),
+      400,
+      -32020,
+      11,
+      /'2025-11-25' does not match body value '2026-07-28'/,
+    );
+    await expectError(
+      post(url, body, { 'mcp-method': undefined }),
+      400,
+      -32020,
+      11,
+      /Mcp-Method header is required/,
+    );
+    await expectError(post(url, body, { 'mcp-method': 'tools/list' }), 400, -32020, 11, /Mcp-Method/);
+    await expectError(
+      post(url, body, { 'mcp-name': undefined }),
+      400,
+      -32020,
+      11,
+      /Mcp-Name header is required/,
+    );
+    await expectError(
+      post(url, body, { 'mcp-name': 'add' }),
+      400,
+      -32020,
+      11,
+      /'add' does not match body value 'echo'/,
+    );
+    await expectError(post(url, body, { 'mcp-name': '=?base64?***?=' }), 400, -32020, 11, /not valid Base64/);
+    // A name outside the header-safe set travels Base64-encoded and is compared decoded.
+    const encoded = `=?base64?${Buffer.from('echo').toString('base64')}?=`;
+    const ok = await post(url, body, { 'mcp-name': encoded });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.json!.result.content, [{ type: 'text', text: 'x' }]);
+    const future = {
+      ...body,
+      params: { ...body.params, _meta: meta({ 'io.modelcontextprotocol/protocolVersion': '2027-01-01' }) },
+    };
+    const unsupported = await expectError(
+      post(url, future, { 'mcp-protocol-version': '2027-01-01' }),
+      400,
+      -32022,
+      11,
+    );
+    assert.equal(unsupported.error.data.requested, '2027-01-01');
+    assert.equal(unsupported.error.data.supported[0], MODERN);
+    for (const method of ['no/such/method', 'ping', 'logging/setLevel', 'resources/subscribe']) {
+      await expectError(
+        post(url, { jsonrpc: '2.0', id: 'm', method, params: { _meta: meta() } }),
+        404,
+        -32601,
+        'm',
+      );
+    }
+    for (const method of ['GET', 'DELETE']) {
+      const response = await fetch(url, {
+        method,
+        headers: { accept: 'text/event-stream', 'mcp-protocol-version': MODERN },
+      });
+      assert.equal(response.status, 405, method);
+      assert.equal(response.headers.get('allow'), 'POST');
+      await response.body?.cancel();
+    }
+    const batch = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': MODERN,
+      },
+      body: JSON.stringify([body]),
+    });
+    assert.equal(batch.status, 400);
+    assert.equal(((await batch.json()) as Json).error.code, -32600);
+    const notification = await post(url, {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 1, _meta: meta() },
+    });
+    assert.equal(notification.status, 202);
+  });
+
+  test('an inbound Mcp-Session-Id and Last-Event-ID are ignored for a modern request', async () => {
+    const answer = await post(`${gw.url}/servers/echo/mcp`, call(12, 'echo', { text: 'still served' }), {
+      'mcp-session-id': 'no-such-session',
+      'last-event-id': '0-1',
+    });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get('mcp-session-id'), null, 'no session minted or echoed');
+    assert.deepEqual(answer.json!.result.content, [{ type: 'text', text: 'still served' }]);
+  });
+
+  test('50 modern clients at once with colliding ids each get only their own answers', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        post(`${gw.url}/servers/echo/mcp`, call(1, 'echo', { text: `client ${i}` })),
+      ),
+    );
+    answers.forEach((answer, i) => {
+      assert.equal(answer.status, 200);
+      assert.equal(answer.json!.id, 1);
+      assert.deepEqual(answer.json!.result.content, [{ type: 'text', text: `client ${i}` }]);
+    });
+  });
+
+  test('closing the response stream cancels the call on the backend', async () => {
+    const inflight = async () => {
+      const status = (await (await fetch(`${gw.url}/status`)).json()) as {
+        inflight: number;
+        servers: Array<{ name: string; inFlight: number }>;
+      };
+      return status.inflight + (status.servers.find((s) => s.name === 'echo')?.inFlight ?? 0);
+    };
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/servers/echo/mcp`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': MODERN,
+        'mcp-method': 'tools/call',
+        'mcp-name': 'sleep',
+      },
+      body: JSON.stringify(call(13, 'sleep', { ms: 30_000 })),
+    }).catch(() => undefined);
+    assert.ok(await waitForAsync(async () => (await inflight()) === 2), 'the call is in flight');
+    controller.abort();
+    await pending;
+    assert.ok(await waitForAsync(async () => (await inflight()) === 0), 'cancelled on the backend');
+  });
+
+  test('an isolated server refuses stateless callers with a clear error', async () => {
+    const answer = await post(`${gw.url}/servers/solo/mcp`, call(14, 'echo', { text: 'x' }));
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json!.error.code, -32600);
+    assert.match(answer.json!.error.message, /one process per session.*2026-07-28 has no sessions/);
+  });
+});
