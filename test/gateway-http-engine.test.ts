@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startCli } from './support/cli-process.js';
 import { freePort } from './support/free-port.js';
+import { connectStreamable } from './support/gateway.js';
 import { fixturePath, repoRoot } from './support/paths.js';
 
 const node = process.execPath;
@@ -75,22 +76,14 @@ describe('HTTP engine choice', { timeout: 90_000 }, () => {
         assert.match(status.httpEngine.reason, /no reusePort.*1 worker serves instead of 2/);
       assert.match(cli.stdout(), new RegExp(`with ${workers} worker thread\\(s\\), HTTP engine node`));
       assert.match(cli.stderr(), /"msg":"HTTP engine: node, because asked for/);
-      const call = await fetch(`http://127.0.0.1:${port}/servers/echo/mcp`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 't', version: '1' },
-          },
-        }),
-      });
-      assert.equal(call.status, 200);
-      assert.ok(call.headers.get('mcp-session-id'));
+      // A real client over the engine: initialize, a session id, a call.
+      const { client } = await connectStreamable(`http://127.0.0.1:${port}/servers/echo/mcp`);
+      try {
+        const result = await client.callTool({ name: 'echo', arguments: { text: 'over node:http' } });
+        assert.deepEqual(result.content, [{ type: 'text', text: 'over node:http' }]);
+      } finally {
+        await client.close();
+      }
     } finally {
       cli.child.kill('SIGTERM');
       assert.equal(await cli.exited, 0, 'SIGTERM drains and exits 0');

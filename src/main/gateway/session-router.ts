@@ -50,6 +50,22 @@ const SESSION_NOT_FOUND = { jsonrpc: '2.0', error: { code: -32001, message: 'Ses
 
 type Message = Record<string, unknown>;
 
+/**
+ * A client message's body. The worker checked this text; a frame that still does not parse is a bug,
+ * answered (400, -32700), not thrown: undefined then.
+ */
+function parseChecked(
+  frame: ClientMessageFrame,
+  reply: (status: number, body?: Record<string, unknown>) => void,
+): unknown {
+  try {
+    return JSON.parse(frame.json);
+  } catch {
+    reply(400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
+    return undefined;
+  }
+}
+
 /** A JSON-RPC response, or undefined when the request was cancelled (its client expects none). */
 type Response = Message | undefined;
 
@@ -428,14 +444,8 @@ export class SessionRouter implements SessionDirectory {
       session = new ClientSession('', frame.transport, frame.target, true);
     }
     session.lastActivity = Date.now();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(frame.json);
-    } catch {
-      // The worker checked this text; a frame that still does not parse is a bug, answered, not thrown.
-      reply(400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
-      return;
-    }
+    const parsed = parseChecked(frame, reply);
+    if (parsed === undefined) return;
     const own: OutletRef = { shard, outlet: frame.outlet };
     if (Array.isArray(parsed)) {
       this.#onBatch(session, parsed as Message[], own, frame.sseOk, reply);
@@ -477,14 +487,8 @@ export class SessionRouter implements SessionDirectory {
     frame: ClientMessageFrame,
     reply: (status: number, body?: Record<string, unknown>) => void,
   ): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(frame.json);
-    } catch {
-      reply(400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
-      return;
-    }
-    this.#modern.handle(shard, frame, parsed as Message);
+    const parsed = parseChecked(frame, reply);
+    if (parsed !== undefined) this.#modern.handle(shard, frame, parsed as Message);
   }
 
   #answer(session: ClientSession, response: Response, answerTo: OutletRef | undefined, final: boolean): void {
