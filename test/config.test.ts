@@ -384,6 +384,7 @@ describe('valid configs', () => {
       keepAliveMs: 15_000,
       sessionIdleTimeoutMs: DEFAULT_SESSION_IDLE_TIMEOUT_MS,
       maxSessions: 100_000,
+      inputRequiredTimeoutMs: 120_000,
       replayBufferBytes: 262_144,
     });
   });

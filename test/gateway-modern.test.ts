@@ -4,6 +4,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { fixturePath } from './support/paths.js';
 import { waitForAsync } from './support/processes.js';
+import { openRawSse } from './support/raw-sse.js';
 
 const node = process.execPath;
 const MODERN = '2026-07-28';
@@ -66,6 +67,7 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
   before(async () => {
     gw = await startTestGateway({
       echo: { command: node, args: [fixturePath('echo-server')] },
+      notify: { command: node, args: [fixturePath('notify-server')] },
       solo: { command: node, args: [fixturePath('echo-server')], sessionMode: 'isolated' },
     });
   });
@@ -117,7 +119,11 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
     assert.equal(result.cacheScope, 'public');
     assert.equal(result._meta['io.modelcontextprotocol/serverInfo'].name, 'mcp-runner');
     assert.ok(result.capabilities.tools, 'tools offered');
-    assert.equal(result.capabilities.tools.listChanged, undefined, 'no list changes promised without listen');
+    assert.equal(
+      result.capabilities.tools.listChanged,
+      true,
+      'list changes come through subscriptions/listen',
+    );
     const one = await post(`${gw.url}/servers/echo/mcp`, discover);
     assert.equal(one.json!.result._meta['io.modelcontextprotocol/serverInfo'].name, 'echo-server');
   });
@@ -316,5 +322,138 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
     assert.equal(answer.status, 200);
     assert.equal(answer.json!.error.code, -32600);
     assert.match(answer.json!.error.message, /one process per session.*2026-07-28 has no sessions/);
+  });
+
+  test('subscriptions/listen with the SDK v2 client: list changes and resource updates arrive, nothing else', async () => {
+    const url = `${gw.url}/servers/notify/mcp`;
+    const client = await connectModern(url, { pin: MODERN });
+    const toolsChanged: unknown[] = [];
+    const updated: Json[] = [];
+    client.setNotificationHandler('notifications/tools/list_changed', (n) => {
+      toolsChanged.push(n);
+    });
+    client.setNotificationHandler('notifications/resources/updated', (n) => {
+      updated.push(n.params as Json);
+    });
+    try {
+      const sub = await client.listen({
+        toolsListChanged: true,
+        resourceSubscriptions: ['fixture://counter'],
+      });
+      assert.deepEqual(sub.honoredFilter, {
+        toolsListChanged: true,
+        resourceSubscriptions: ['fixture://counter'],
+      });
+      await client.callTool({ name: 'add_tool', arguments: {} });
+      assert.ok(await waitForAsync(async () => toolsChanged.length === 1), 'tools/list_changed arrived');
+      await client.callTool({ name: 'bump', arguments: {} });
+      assert.ok(await waitForAsync(async () => updated.length === 1), 'resources/updated arrived');
+      assert.equal(updated[0]!.uri, 'fixture://counter');
+      await sub.close();
+    } finally {
+      await client.close();
+    }
+    // The listen stream's session and its backend subscription end with the stream.
+    assert.ok(
+      await waitForAsync(
+        async () => ((await (await fetch(`${gw.url}/status`)).json()) as Json).sessions === 0,
+      ),
+      'no session left',
+    );
+  });
+
+  test('a listen stream on the wire: acknowledgement first, subscriptionId on each event, only what was asked', async () => {
+    const url = `${gw.url}/servers/notify/mcp`;
+    const listen = openRawSse(
+      url,
+      {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': MODERN,
+        'mcp-method': 'subscriptions/listen',
+      },
+      {
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 'L1',
+          method: 'subscriptions/listen',
+          params: { notifications: { toolsListChanged: true, bogus: true }, _meta: meta() },
+        }),
+      },
+    );
+    const stream = await listen;
+    try {
+      assert.equal(stream.status, 200);
+      assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
+      const ack = JSON.parse((await stream.next(() => true)).data) as Json;
+      assert.equal(ack.method, 'notifications/subscriptions/acknowledged');
+      assert.deepEqual(ack.params.notifications, { toolsListChanged: true });
+      assert.equal(ack.params._meta['io.modelcontextprotocol/subscriptionId'], 'L1');
+      // `notify` sends tools and resources list_changed and a log message: only the first was asked for.
+      await post(url, call(21, 'notify', {}));
+      const change = JSON.parse((await stream.next((e) => e.data.includes('list_changed'))).data) as Json;
+      assert.equal(change.method, 'notifications/tools/list_changed');
+      assert.equal(change.params._meta['io.modelcontextprotocol/subscriptionId'], 'L1');
+      await post(url, call(22, 'add_tool', {}));
+      await stream.next((e) => e.data.includes('list_changed') && stream.events.length >= 3);
+      const methods = stream.events.map((e) => (JSON.parse(e.data) as Json).method);
+      assert.deepEqual(methods, [
+        'notifications/subscriptions/acknowledged',
+        'notifications/tools/list_changed',
+        'notifications/tools/list_changed',
+      ]);
+    } finally {
+      stream.close();
+    }
+  });
+
+  test('subscriptions/listen without Accept: text/event-stream is refused', async () => {
+    const answer = await post(
+      `${gw.url}/servers/notify/mcp`,
+      {
+        jsonrpc: '2.0',
+        id: 'L2',
+        method: 'subscriptions/listen',
+        params: { notifications: {}, _meta: meta() },
+      },
+      { accept: 'application/json' },
+    );
+    assert.equal(answer.status, 400);
+    assert.equal(answer.json!.id, 'L2');
+    assert.equal(answer.json!.error.code, -32600);
+  });
+
+  test("a gateway shutdown ends a listen stream with the listen request's own result", async () => {
+    const own = await startTestGateway({ echo: { command: node, args: [fixturePath('echo-server')] } });
+    let stream: Awaited<ReturnType<typeof openRawSse>> | undefined;
+    try {
+      stream = await openRawSse(
+        `${own.url}/mcp`,
+        {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': MODERN,
+          'mcp-method': 'subscriptions/listen',
+        },
+        {
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 7,
+            method: 'subscriptions/listen',
+            params: { notifications: { toolsListChanged: true }, _meta: meta() },
+          }),
+        },
+      );
+      await stream.next(() => true);
+    } finally {
+      await own.stop();
+    }
+    await stream.ended;
+    const last = JSON.parse(stream.events.at(-1)!.data) as Json;
+    assert.deepEqual(last, {
+      jsonrpc: '2.0',
+      id: 7,
+      result: { resultType: 'complete', _meta: { 'io.modelcontextprotocol/subscriptionId': 7 } },
+    });
   });
 });

@@ -67,6 +67,11 @@ export interface ClientMessageFrame {
   /** A stateless (2026-07-28) request the worker has checked: no session, its metadata in `_meta`. */
   era?: 'modern';
   /**
+   * Modern requests: a digest of the caller's credentials (the Authorization header), so a multi-round-
+   * trip state is continued only by the caller it was given to. Absent without credentials.
+   */
+  principal?: string;
+  /**
    * The body as the client sent it, already checked by the worker: one JSON-RPC message, or a batch (an
    * array; Streamable HTTP, sessions at 2025-03-26). Text, not the parsed object: the main thread parses
    * it natively once, instead of msgpackr walking the object on both sides.

@@ -14,9 +14,15 @@ export interface RawSse {
   close(): void;
 }
 
-export async function openRawSse(url: string, headers: Record<string, string> = {}): Promise<RawSse> {
+/** A GET stream, or with `post` a POST whose answer is a stream (2026-07-28's subscriptions/listen). */
+export async function openRawSse(
+  url: string,
+  headers: Record<string, string> = {},
+  post?: { body: string },
+): Promise<RawSse> {
   const controller = new AbortController();
   const response = await fetch(url, {
+    ...(post ? { method: 'POST', body: post.body } : {}),
     headers: { accept: 'text/event-stream', ...headers },
     signal: controller.signal,
   });

@@ -35,6 +35,7 @@ export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_SESSIONS = 100_000;
 export const DEFAULT_REPLAY_BUFFER_BYTES = 256 * 1024;
+export const DEFAULT_INPUT_REQUIRED_TIMEOUT_MS = 120_000;
 
 /** Server names end up in URLs (`/servers/{name}/mcp`), hence the conservative alphabet. */
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -279,6 +280,11 @@ const sseProxySchema = z
       .default(DEFAULT_SESSION_IDLE_TIMEOUT_MS)
       .describe('Idle time after which a client session is closed, in milliseconds.'),
     maxSessions: int(1).default(DEFAULT_MAX_SESSIONS).describe('Cap on concurrent client sessions.'),
+    inputRequiredTimeoutMs: int(1000)
+      .default(DEFAULT_INPUT_REQUIRED_TIMEOUT_MS)
+      .describe(
+        'How long a 2026-07-28 call whose backend asked its caller for input (sampling, elicitation, roots) waits for the caller to retry with the answers before it is cancelled on the backend, in ms; also how long its requestState is valid.',
+      ),
     replayBufferBytes: int(0)
       .default(DEFAULT_REPLAY_BUFFER_BYTES)
       .describe(

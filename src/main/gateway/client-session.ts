@@ -2,6 +2,7 @@ import type { Transport } from '../../shared/frames.js';
 import type { JsonRpcId } from '../../shared/json-rpc.js';
 import type { ManagedServer } from '../managed-server.js';
 import type { McpLoggingLevel } from '../mcp-client.js';
+import type { ListenStream } from './era/listen-stream.js';
 import type { ReplayLog } from './replay-log.js';
 
 /**
@@ -55,6 +56,8 @@ export class ClientSession {
   readonly ephemeral: boolean;
   /** `modern`: one stateless 2026-07-28 request, its client's metadata taken from its `_meta`. */
   era: 'legacy' | 'modern' = 'legacy';
+  /** A 2026-07-28 `subscriptions/listen` stream: what it opted in to (the session lives as long as it). */
+  listen: ListenStream | undefined;
   /** The session's stream for messages not tied to a POST (legacy stream, Streamable HTTP GET). */
   stream: OutletRef | undefined;
   protocolVersion: string | undefined;

@@ -95,6 +95,7 @@ export class Gateway {
         sessionIdleTimeoutMs: config.sessionIdleTimeoutMs,
         replayBufferBytes: config.replayBufferBytes,
         authenticated: tokenDigestOf(config) !== undefined,
+        inputRequiredTimeoutMs: config.inputRequiredTimeoutMs,
       },
       this.#logger,
       this.#metrics,

@@ -24,6 +24,8 @@ export interface RouterOptions {
   replayBufferBytes: number;
   /** Callers must authenticate: answers are marked `private` for caches (2026-07-28). */
   authenticated?: boolean;
+  /** How long a 2026-07-28 call waits for its caller's input before it is cancelled. */
+  inputRequiredTimeoutMs?: number;
 }
 
 /** Sends a frame to one worker and returns its encoded size. */
@@ -112,9 +114,17 @@ export class SessionRouter implements SessionDirectory {
     this.#modern = new ModernEdge(
       dispatcher,
       this.#send,
-      (session, reason) => this.closeSession(session, reason),
+      {
+        end: (session, reason) => this.closeSession(session, reason),
+        register: (session) => this.registerListener(session),
+        send: (session, message) => this.#deliver(session, session.stream!, message, false),
+        answer: (session, message) => this.#hub.answerServerRequest(session, message),
+      },
       this.#logger,
-      { authenticated: this.#options.authenticated ?? false },
+      {
+        authenticated: this.#options.authenticated ?? false,
+        inputRequiredTimeoutMs: this.#options.inputRequiredTimeoutMs,
+      },
       this.#metrics,
     );
     this.#status = status;
@@ -154,7 +164,7 @@ export class SessionRouter implements SessionDirectory {
         return;
       }
       case FrameKind.CLOSE_SESSION: {
-        const found = this.#sessions.get(frame.sid);
+        const found = this.#addressable(frame.sid);
         // A DELETE names its endpoint: it may only end a Streamable HTTP session of that endpoint.
         const session =
           frame.target === undefined || (found?.target === frame.target && found.transport === 'streamable')
@@ -184,8 +194,16 @@ export class SessionRouter implements SessionDirectory {
   }
 
   sendToSession(session: ClientSession, msg: Record<string, unknown>, via?: OutletRef): boolean {
+    // A stateless caller has no stream for a backend's requests: they become a multi-round-trip result.
+    if (session.era === 'modern' && !session.listen && 'id' in msg && typeof msg.method === 'string')
+      return !session.closed && this.#modern.inputRequest(session, msg);
     const target = via ?? session.stream;
     if (!target || session.closed) return false;
+    if (session.listen) {
+      const admitted = session.listen.admit(msg);
+      if (!admitted) return false;
+      msg = admitted;
+    }
     this.#deliver(session, target, msg, false);
     return !target.detached;
   }
@@ -254,6 +272,22 @@ export class SessionRouter implements SessionDirectory {
     this.#send(shard, { k: FrameKind.DELIVER, outlet, eventId, retry: SSE_RETRY_MS });
   }
 
+  /**
+   * Keeps a 2026-07-28 listen stream's session among the sessions, so backends' change notifications
+   * reach it. Refused (false) at `maxSessions`.
+   */
+  registerListener(session: ClientSession): boolean {
+    if (this.#sessions.size >= this.#options.maxSessions) return false;
+    this.#sessions.set(session.sid, session);
+    return true;
+  }
+
+  /** A session a 2025-era client may address by its id: listen streams' sessions are not among them. */
+  #addressable(sid: string): ClientSession | undefined {
+    const session = this.#sessions.get(sid);
+    return session?.era === 'legacy' ? session : undefined;
+  }
+
   /** Ends a session: its backend calls are cancelled, its subscriptions released, its stream ended. */
   closeSession(session: ClientSession, reason: string): void {
     if (session.closed) return;
@@ -264,7 +298,16 @@ export class SessionRouter implements SessionDirectory {
     session.replay = undefined;
     if (session.stream && !session.stream.detached) {
       this.#streams.delete(`${session.stream.shard}:${session.stream.outlet}`);
-      this.#send(session.stream.shard, { k: FrameKind.CLOSE_OUTLET, outlet: session.stream.outlet, reason });
+      if (session.listen) {
+        // A listen stream ended by the gateway gets its request's result first: a graceful end.
+        this.#sendJson(session.stream, JSON.stringify(session.listen.completion()), undefined, true);
+      } else {
+        this.#send(session.stream.shard, {
+          k: FrameKind.CLOSE_OUTLET,
+          outlet: session.stream.outlet,
+          reason,
+        });
+      }
       session.stream = undefined;
     }
     this.#logger.debug({ session: shortId(session.sid), reason }, 'session closed');
@@ -298,7 +341,8 @@ export class SessionRouter implements SessionDirectory {
   sweepIdle(now = Date.now()): void {
     const cutoff = now - this.#options.sessionIdleTimeoutMs;
     for (const session of [...this.#sessions.values()]) {
-      if (session.quiet && session.lastActivity < cutoff) {
+      // A listen stream is quiet by nature; it ends when its stream does.
+      if (session.quiet && !session.listen && session.lastActivity < cutoff) {
         this.closeSession(session, 'idle timeout');
       }
     }
@@ -373,7 +417,7 @@ export class SessionRouter implements SessionDirectory {
    * message can go to two streams or to a stream nobody reads.
    */
   #openStream(shard: number, sid: string, target: string, outlet: number, lastEventId?: string): void {
-    const session = this.#sessions.get(sid);
+    const session = this.#addressable(sid);
     const reply = (status: number, body?: Record<string, unknown>) =>
       this.#send(shard, { k: FrameKind.REPLY, outlet, status, ...(body ? { body } : {}) });
     if (!session || session.target !== target || session.transport !== 'streamable') {
@@ -435,7 +479,7 @@ export class SessionRouter implements SessionDirectory {
     }
     let session: ClientSession | undefined;
     if (frame.sid) {
-      session = this.#sessions.get(frame.sid);
+      session = this.#addressable(frame.sid);
       if (!session || session.target !== frame.target || session.transport !== frame.transport) {
         reply(404, SESSION_NOT_FOUND);
         return;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { FrameKind } from '../../shared/frames.js';
 import { type JsonRpcId, RpcErrorCode } from '../../shared/json-rpc.js';
 import {
@@ -133,8 +134,14 @@ export function postModern(
     viaStream: false,
     sseOk,
     era: 'modern',
+    ...(exchange.info.authorization ? { principal: principalOf(exchange.info.authorization) } : {}),
     json: body.text,
   });
+}
+
+/** A digest of the caller's credentials: binds multi-round-trip state to them without carrying them. */
+function principalOf(authorization: string): string {
+  return createHash('sha256').update(authorization).digest('base64url').slice(0, 22);
 }
 
 /** GET and DELETE belong to the 2025 era's sessions: a modern client gets 405 (POST is all there is). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { toJsonRpcError } from '../../../shared/error-wire.js';
 import { CancelledError } from '../../../shared/errors.js';
 import { type ClientMessageFrame, FrameKind, type MainToWorkerFrame } from '../../../shared/frames.js';
@@ -9,6 +10,8 @@ import { ClientSession, type OutletRef } from '../client-session.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { isMcpLoggingLevel } from '../log-levels.js';
 import type { RequestDispatcher } from '../request-dispatcher.js';
+import { InputRequiredBridge, type ModernCall } from './input-required-bridge.js';
+import { ListenStream, readListenFilter } from './listen-stream.js';
 
 type Params = Record<string, unknown>;
 
@@ -34,9 +37,21 @@ const CACHE_TTL_MS: Readonly<Record<string, number>> = {
   'resources/read': 0,
 };
 
+/** What the edge needs of the router: ending a session, keeping a listener's, writing to it. */
+export interface ModernSessions {
+  end(session: ClientSession, reason: string): void;
+  /** False at maxSessions. */
+  register(session: ClientSession): boolean;
+  send(session: ClientSession, message: Params): void;
+  /** A client's answer to a backend's request (the hub's answerServerRequest). */
+  answer(session: ClientSession, message: Params): void;
+}
+
 export interface ModernEdgeOptions {
   /** Answers are `private` (no shared cache may keep them) when callers must authenticate. */
   authenticated: boolean;
+  /** How long a call waits for its caller's input (see InputRequiredBridge). */
+  inputRequiredTimeoutMs?: number;
 }
 
 /**
@@ -49,32 +64,49 @@ export interface ModernEdgeOptions {
 export class ModernEdge {
   readonly #dispatcher: RequestDispatcher;
   readonly #send: (shard: number, frame: MainToWorkerFrame) => number;
-  readonly #end: (session: ClientSession, reason: string) => void;
+  readonly #sessions: ModernSessions;
   readonly #logger: Logger;
   readonly #metrics: GatewayMetrics | undefined;
   readonly #cacheScope: 'public' | 'private';
-  /** Requests still being answered, by `shard:outlet`: closing one's response stream cancels it. */
-  readonly #open = new Map<string, { session: ClientSession; method: string }>();
+  /** Calls by the HTTP request now waiting for them (`shard:outlet`): closing it cancels the call. */
+  readonly #open = new Map<string, ModernCall>();
+  /** Calls by their session, for the backend requests the hub hands over. */
+  readonly #calls = new Map<ClientSession, ModernCall>();
+  readonly #bridge: InputRequiredBridge;
+  #nextCall = 1;
+  /** Open `subscriptions/listen` streams, by `shard:outlet`: closing one ends its subscriptions. */
+  readonly #listening = new Map<string, ClientSession>();
 
   constructor(
     dispatcher: RequestDispatcher,
     send: (shard: number, frame: MainToWorkerFrame) => number,
-    end: (session: ClientSession, reason: string) => void,
+    sessions: ModernSessions,
     logger: Logger,
     options: ModernEdgeOptions,
     metrics?: GatewayMetrics,
   ) {
     this.#dispatcher = dispatcher;
     this.#send = send;
-    this.#end = end;
+    this.#sessions = sessions;
     this.#logger = logger;
     this.#metrics = metrics;
     this.#cacheScope = options.authenticated ? 'private' : 'public';
+    this.#bridge = new InputRequiredBridge(
+      {
+        deliver: (own, message) => this.#deliver(own, message),
+        resumed: (call) => this.#resumed(call),
+        parked: (call) => this.#open.delete(outletKey(call.own)),
+        abandon: (call, reason) => this.#abandon(call, reason),
+        answer: (session, message) => this.#sessions.answer(session, message),
+        serverInfo: (target) => this.#describeSafely(target).serverInfo,
+      },
+      options.inputRequiredTimeoutMs,
+    );
   }
 
-  /** Requests in flight (for shutdown and /status). */
+  /** Calls in flight, waiting ones included (for /status and leak checks). */
   get openCount(): number {
-    return this.#open.size;
+    return this.#calls.size;
   }
 
   handle(shard: number, frame: ClientMessageFrame, message: Params): void {
@@ -89,14 +121,32 @@ export class ModernEdge {
       });
       return;
     }
+    if (method === 'subscriptions/listen') {
+      void this.#listen(own, frame, id, params);
+      return;
+    }
+    if (params && 'requestState' in params) {
+      this.#resume(own, frame, id, method, params);
+      return;
+    }
     const session = this.#session(frame.target, params);
     if (method === 'server/discover') {
       this.#answer(own, id, method, session.target, this.#discover(session.target));
       return;
     }
-    const key = `${shard}:${frame.outlet}`;
-    const entry = { session, method };
-    this.#open.set(key, entry);
+    const call: ModernCall = {
+      id: String(this.#nextCall++),
+      session,
+      method,
+      binding: InputRequiredBridge.binding(method, params),
+      principal: frame.principal ?? '',
+      own,
+      requestId: id,
+      phase: 'running',
+      round: 0,
+      asked: new Map(),
+    };
+    this.#resumed(call);
     let result: unknown;
     try {
       result = this.#dispatcher.handle(
@@ -105,36 +155,147 @@ export class ModernEdge {
         withoutModernMeta(params),
       );
     } catch (error) {
-      this.#open.delete(key);
-      this.#fail(own, id, method, error);
+      this.#finish(call, { error });
       return;
     }
-    const settle = (value: unknown) => {
-      if (this.#open.get(key) !== entry) return; // cancelled: the client is gone
-      this.#open.delete(key);
-      this.#answer(own, id, method, session.target, value);
-    };
-    const reject = (error: unknown) => {
-      if (this.#open.get(key) !== entry) return;
-      this.#open.delete(key);
-      this.#fail(own, id, method, error);
-    };
-    if (result instanceof Promise) result.then(settle, reject);
-    else settle(result);
+    if (result instanceof Promise)
+      result.then(
+        (value: unknown) => this.#finish(call, { value }),
+        (error: unknown) => this.#finish(call, { error }),
+      );
+    else this.#finish(call, { value: result });
+  }
+
+  /**
+   * A backend request (sampling, elicitation, roots) meant for the caller of a stateless request: taken
+   * over by the multi-round-trip bridge. False when the session is not a running modern call's.
+   */
+  inputRequest(session: ClientSession, request: Params): boolean {
+    const call = this.#calls.get(session);
+    if (!call) return false;
+    this.#bridge.ask(call, request);
+    return true;
+  }
+
+  /** Calls parked for their callers' input. */
+  get waitingCount(): number {
+    return this.#bridge.waitingCount;
+  }
+
+  /** A call's outcome: to its current HTTP request, or kept for the retry while the caller is away. */
+  #finish(call: ModernCall, outcome: { value: unknown } | { error: unknown }): void {
+    if (!this.#calls.has(call.session)) return; // cancelled: the client is gone
+    if (call.phase === 'awaiting-input') {
+      call.outcome = outcome;
+      return;
+    }
+    this.#open.delete(outletKey(call.own));
+    this.#calls.delete(call.session);
+    this.#bridge.forget(call);
+    if ('value' in outcome)
+      this.#answer(call.own, call.requestId, call.method, call.session.target, outcome.value);
+    else this.#fail(call.own, call.requestId, call.method, outcome.error);
+  }
+
+  /** The call answers on its current HTTP request; closing that request cancels it. */
+  #resumed(call: ModernCall): void {
+    this.#open.set(outletKey(call.own), call);
+    this.#calls.set(call.session, call);
+    if (call.outcome) {
+      const outcome = call.outcome;
+      call.outcome = undefined;
+      this.#finish(call, outcome);
+    }
+  }
+
+  #abandon(call: ModernCall, reason: string): void {
+    this.#open.delete(outletKey(call.own));
+    this.#calls.delete(call.session);
+    this.#bridge.forget(call);
+    this.#metrics?.request(call.method, 'cancelled');
+    this.#sessions.end(call.session, reason);
+  }
+
+  /** A retry with `requestState`: continues a waiting call, or is refused before reaching any backend. */
+  #resume(own: OutletRef, frame: ClientMessageFrame, id: JsonRpcId, method: string, params: Params): void {
+    const refused = this.#bridge.resume(own, id, method, params, frame.principal ?? '');
+    if (refused) {
+      this.#metrics?.request(method, 'error');
+      this.#deliver(own, { jsonrpc: '2.0', id, error: refused });
+    }
   }
 
   /** The worker says a request's response stream closed: if it was still being answered, that cancels it. */
   outletClosed(shard: number, outlet: number): void {
     const key = `${shard}:${outlet}`;
-    const entry = this.#open.get(key);
-    if (!entry) return;
-    this.#open.delete(key);
-    this.#metrics?.request(entry.method, 'cancelled');
-    this.#end(entry.session, 'the client closed the response stream');
+    const listener = this.#listening.get(key);
+    if (listener) {
+      this.#listening.delete(key);
+      this.#sessions.end(listener, 'the client closed the listen stream');
+      return;
+    }
+    const call = this.#open.get(key);
+    if (call?.phase === 'running') this.#abandon(call, 'the client closed the response stream');
   }
 
-  #session(target: string, params: Params | undefined): ClientSession {
-    const session = new ClientSession('', 'streamable', target, true);
+  /**
+   * `subscriptions/listen`: a session of its own that lives as long as the stream, so the hub's fan-out
+   * of change notifications reaches it; resource subscriptions go to the backends as any session's do
+   * (reference-counted there, released when the stream closes). The acknowledgement says what is honoured:
+   * list changes for what the endpoint offers, and the URIs whose subscription a backend accepted.
+   */
+  async #listen(
+    own: OutletRef,
+    frame: ClientMessageFrame,
+    id: JsonRpcId,
+    params: Params | undefined,
+  ): Promise<void> {
+    if (!frame.sseOk) {
+      this.#reply(own, 400, id, {
+        code: RpcErrorCode.INVALID_REQUEST,
+        message: 'subscriptions/listen is answered with an SSE stream: send Accept: text/event-stream',
+      });
+      return;
+    }
+    const filter = readListenFilter(params?.notifications);
+    const session = this.#session(frame.target, params, randomBytes(18).toString('base64url'));
+    session.listen = new ListenStream(id, filter);
+    session.stream = own;
+    if (!this.#sessions.register(session)) {
+      this.#reply(own, 503, id, {
+        code: RpcErrorCode.CONNECTION_CLOSED,
+        message: 'The gateway is at its session limit (sseProxy.maxSessions); try again later.',
+      });
+      return;
+    }
+    const key = `${own.shard}:${own.outlet}`;
+    this.#listening.set(key, session);
+    const offered = this.#dispatcher.describe(session.target).capabilities;
+    const honoured: Params = {};
+    if (filter.toolsListChanged) honoured.toolsListChanged = true;
+    if (filter.promptsListChanged && offered.prompts) honoured.promptsListChanged = true;
+    if (filter.resourcesListChanged && offered.resources) honoured.resourcesListChanged = true;
+    if (filter.resourceSubscriptions) {
+      const accepted: string[] = [];
+      for (const uri of filter.resourceSubscriptions) {
+        try {
+          await this.#dispatcher.handle({ session, id, relatedTo: undefined }, 'resources/subscribe', {
+            uri,
+          });
+          accepted.push(uri);
+        } catch (error) {
+          this.#logger.debug({ uri, err: error }, 'a listen stream could not subscribe to a resource');
+        }
+      }
+      honoured.resourceSubscriptions = accepted;
+    }
+    if (session.closed) return; // the client left while the subscriptions were being made
+    this.#metrics?.request('subscriptions/listen', 'ok');
+    for (const message of session.listen.acknowledge(honoured)) this.#sessions.send(session, message);
+  }
+
+  #session(target: string, params: Params | undefined, sid = ''): ClientSession {
+    const session = new ClientSession(sid, 'streamable', target, sid === '');
     session.era = 'modern';
     const meta = isObject(params?._meta) ? params._meta : {};
     session.protocolVersion = meta[MetaKey.PROTOCOL_VERSION] as string;
@@ -212,6 +373,8 @@ export class ModernEdge {
   }
 }
 
+const outletKey = (ref: OutletRef) => `${ref.shard}:${ref.outlet}`;
+
 /** `params` for the backend: the caller's era metadata stays here (a 2025 backend must not see it). */
 function withoutModernMeta(params: Params | undefined): Params | undefined {
   if (!params || !isObject(params._meta)) return params;
@@ -223,16 +386,15 @@ function withoutModernMeta(params: Params | undefined): Params | undefined {
 }
 
 /**
- * Capabilities as a 2026-07-28 caller may use them: list-change and resource-subscription flags promise
- * `subscriptions/listen`, which this gateway does not serve to modern callers yet.
+ * Capabilities as a 2026-07-28 caller reads them: list changes and resource subscriptions come through
+ * `subscriptions/listen`, which the gateway serves for every list; a resource can be subscribed to when
+ * a backend offering resources can.
  */
 function modernCapabilities(capabilities: Params): Params {
   const out: Params = { ...capabilities };
   for (const kind of ['tools', 'prompts', 'resources']) {
     const entry = out[kind];
-    if (!isObject(entry)) continue;
-    const { listChanged: _listChanged, subscribe: _subscribe, ...rest } = entry;
-    out[kind] = rest;
+    if (isObject(entry)) out[kind] = { ...entry, listChanged: true };
   }
   return out;
 }
