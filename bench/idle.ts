@@ -126,7 +126,10 @@ function table(rows: IdleRow[]): string {
 }
 
 const rows: IdleRow[] = [];
-for (const transport of transportsFlag(values.transport)) {
+const idleTransports = transportsFlag(values.transport);
+if (idleTransports.includes('modern'))
+  throw new Error('--transport modern: 2026-07-28 has no sessions, so there is nothing to hold idle');
+for (const transport of idleTransports) {
   for (const starter of starters) {
     const target = await starter.start(transport);
     try {

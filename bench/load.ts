@@ -6,7 +6,7 @@ import { list, targetStarters, transportsFlag } from './load/targets.js';
 import { machineInfo, writeResults } from './micro-harness.js';
 
 /**
- * `npm run bench:load -- [--transport sse,streamable] [--sessions 1,100,1000] [--workers 1,2]
+ * `npm run bench:load -- [--transport sse,streamable,modern] [--sessions 1,100,1000] [--workers 1,2]
  *   [--engine auto | uws,node | uws,node@24] [--inflight 1] [--payload 64] [--duration 5] [--compare supergateway,mcp-proxy] [--ceiling yes|no]`
  *
  * For each transport and session count, starts each target afresh on the echo fixture (mcp-runner once

@@ -24,6 +24,14 @@ export function echoCall(id: number, text: string): string {
   return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":${JSON.stringify(text)}}}}`;
 }
 
+/** The same call as a 2026-07-28 client sends it: its version, identity and capabilities in `_meta`. */
+const MODERN_META =
+  '"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}';
+
+export function modernEchoCall(id: number, text: string): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":${JSON.stringify(text)}},${MODERN_META}}}`;
+}
+
 /** A call waiting for its answer. */
 export interface PendingCall {
   readonly text: string;

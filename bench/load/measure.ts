@@ -75,7 +75,12 @@ export async function measure(target: Target, transport: Transport, options: Loa
       const batch = Array.from({ length: Math.min(OPEN_BATCH, options.sessions - i) }, (_, j) =>
         transport === 'sse'
           ? new SseLoadSession(target.origin, target.ssePath, `s${i + j}`)
-          : new StreamableLoadSession(target.origin, target.mcpPath, `s${i + j}`),
+          : new StreamableLoadSession(
+              target.origin,
+              target.mcpPath,
+              `s${i + j}`,
+              transport === 'modern' ? 'modern' : '2025',
+            ),
       );
       sessions.push(...batch);
       await Promise.all(batch.map((s) => s.open()));

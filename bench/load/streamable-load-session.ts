@@ -3,7 +3,14 @@ import { EventStream, type EventStreamListener } from './event-stream.js';
 import type { Exchange } from './http-connection.js';
 import { type HttpPool, poolFor } from './http-pool.js';
 import { requestHead, send, withBody, withoutBody } from './http-request.js';
-import { AnswerBook, echoCall, type LoadSession, OPEN_TIMEOUT_MS, payloadText } from './load-session.js';
+import {
+  AnswerBook,
+  echoCall,
+  type LoadSession,
+  modernEchoCall,
+  OPEN_TIMEOUT_MS,
+  payloadText,
+} from './load-session.js';
 import type { ResponseHead } from './response-parser.js';
 import { type SseListener, SseParser } from './sse-parser.js';
 
@@ -28,6 +35,8 @@ const IGNORED: Exchange = {
 /**
  * A Streamable HTTP session as the official SDK client runs it: initialize (protocol 2025-11-25), the
  * initialized notification, a GET stream, then one POST per call, answered as JSON or as an SSE stream.
+ * As a `modern` (2026-07-28) client there is no session at all: every call is a POST of its own with
+ * the revision's headers and `_meta`.
  */
 export class StreamableLoadSession implements LoadSession {
   readonly #pool: HttpPool;
@@ -41,11 +50,13 @@ export class StreamableLoadSession implements LoadSession {
   /** A POST in this session, up to Content-Length. */
   #postHead = '';
   #nextId = 1;
+  readonly #modern: boolean;
 
-  constructor(origin: string, path: string, marker: string) {
+  constructor(origin: string, path: string, marker: string, era: '2025' | 'modern' = '2025') {
     this.#pool = poolFor(origin);
     this.#path = path;
     this.#marker = marker;
+    this.#modern = era === 'modern';
   }
 
   get misdelivered(): number {
@@ -53,6 +64,16 @@ export class StreamableLoadSession implements LoadSession {
   }
 
   async open(): Promise<void> {
+    if (this.#modern) {
+      this.#postHead = requestHead('POST', this.#path, this.#pool, {
+        'Content-Type': 'application/json',
+        Accept: ACCEPT,
+        'MCP-Protocol-Version': '2026-07-28',
+        'Mcp-Method': 'tools/call',
+        'Mcp-Name': 'echo',
+      });
+      return;
+    }
     const init = await send(
       this.#pool,
       withBody(
@@ -103,7 +124,8 @@ export class StreamableLoadSession implements LoadSession {
     const text = payloadText(this.#marker, id, payloadBytes);
     return new Promise((resolve) => {
       const call = new StreamableCall(this.#book, this.#posting, id, text, resolve);
-      call.send(this.#pool.acquire(), withBody(this.#postHead, echoCall(id, text)));
+      const body = this.#modern ? modernEchoCall(id, text) : echoCall(id, text);
+      call.send(this.#pool.acquire(), withBody(this.#postHead, body));
     });
   }
 

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/support/free-port.js';
 
-export type Transport = 'sse' | 'streamable';
+/** `modern`: Streamable HTTP as 2026-07-28 clients use it, no session, one POST per call. */
+export type Transport = 'sse' | 'streamable' | 'modern';
 
 /** Something the load generator can drive: the gateway, a peer, or the ceiling reference. */
 export interface Target {
@@ -160,7 +161,7 @@ export async function startMcpProxy(nodeMajor?: string): Promise<Target> {
 export async function startSupergateway(transport: Transport, nodeMajor?: string): Promise<Target> {
   const port = await freePort();
   const args = ['--stdio', `${process.execPath} ${echoServer}`, '--port', String(port), '--logLevel', 'none'];
-  if (transport === 'streamable') args.push('--outputTransport', 'streamableHttp', '--stateful');
+  if (transport !== 'sse') args.push('--outputTransport', 'streamableHttp', '--stateful');
   const child = spawn(bin('supergateway'), args, {
     stdio: ['ignore', 'ignore', 'ignore'],
     env: peerEnv(nodeMajor),
@@ -236,6 +237,6 @@ export function targetStarters(flags: {
 export function transportsFlag(text: string): Transport[] {
   const transports = list(text);
   for (const t of transports)
-    if (t !== 'sse' && t !== 'streamable') throw new Error(`unknown transport ${t}`);
+    if (t !== 'sse' && t !== 'streamable' && t !== 'modern') throw new Error(`unknown transport ${t}`);
   return transports as Transport[];
 }
