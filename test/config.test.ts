@@ -383,6 +383,7 @@ describe('valid configs', () => {
       sseBufferBytes: 1_048_576,
       keepAliveMs: 15_000,
       sessionIdleTimeoutMs: DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+      isolatedIdleTimeoutMs: 60_000,
       maxSessions: 100_000,
       inputRequiredTimeoutMs: 120_000,
       replayBufferBytes: 262_144,

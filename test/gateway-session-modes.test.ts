@@ -155,3 +155,68 @@ describe('gateway: sessionMode "isolated" gives each session its own process', {
     }
   });
 });
+
+describe('gateway: sessions that clients abandon give their isolated processes back', {
+  timeout: 60_000,
+}, () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway(
+      {
+        echo: { command: node, args: [fixturePath('echo-server')], sessionMode: 'isolated', maxProcesses: 2 },
+      },
+      { isolatedIdleTimeoutMs: 2000 },
+    );
+  });
+  after(() => gw.stop());
+
+  test('at maxProcesses a session its client left (no DELETE) is ended to make room; sessions in use are not', async () => {
+    const url = `${gw.url}/servers/echo/mcp`;
+    const a = await connectStreamable(url);
+    const b = await connectStreamable(url);
+    const c = await connectStreamable(url);
+    try {
+      const pidA = Number(text(await a.client.callTool({ name: 'pid', arguments: {} })));
+      assert.equal(text(await b.client.callTool({ name: 'counter', arguments: {} })), '1');
+      // A and B hold their GET streams: both in use, so C is refused at the cap.
+      await assert.rejects(c.client.callTool({ name: 'counter', arguments: {} }), /maxProcesses.*in use/);
+      // A's client goes away as the SDK clients do: its stream closes, no DELETE is sent.
+      await a.client.close();
+      assert.ok(
+        await waitForAsync(async () => {
+          try {
+            return text(await c.client.callTool({ name: 'counter', arguments: {} })) === '1';
+          } catch {
+            return false; // A's stream may not have closed yet
+          }
+        }, 8000),
+        'C got a process',
+      );
+      assert.ok(await waitForAsync(async () => !isAlive(pidA), 5000), 'A’s process was stopped');
+      assert.equal(
+        text(await b.client.callTool({ name: 'counter', arguments: {} })),
+        '2',
+        'B kept its process',
+      );
+    } finally {
+      for (const s of [b, c]) {
+        await s.transport.terminateSession().catch(() => {});
+        await s.client.close();
+      }
+    }
+  });
+
+  test('an abandoned isolated session is closed after isolatedIdleTimeoutMs, long before sessionIdleTimeoutMs', async () => {
+    assert.ok(
+      await waitForAsync(
+        async () => ((await serverStatus(gw.url, 'echo')).isolatedProcesses ?? 0) === 0,
+        8000,
+      ),
+      'the previous sessions’ processes ended',
+    );
+    const d = await connectStreamable(`${gw.url}/servers/echo/mcp`);
+    const pid = Number(text(await d.client.callTool({ name: 'pid', arguments: {} })));
+    await d.client.close();
+    assert.ok(await waitForAsync(async () => !isAlive(pid), 10_000), 'reaped with its process');
+  });
+});

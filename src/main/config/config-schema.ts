@@ -36,6 +36,7 @@ export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_SESSIONS = 100_000;
 export const DEFAULT_REPLAY_BUFFER_BYTES = 256 * 1024;
 export const DEFAULT_INPUT_REQUIRED_TIMEOUT_MS = 120_000;
+export const DEFAULT_ISOLATED_IDLE_TIMEOUT_MS = 60_000;
 
 /** Server names end up in URLs (`/servers/{name}/mcp`), hence the conservative alphabet. */
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -279,6 +280,11 @@ const sseProxySchema = z
     sessionIdleTimeoutMs: int(1000)
       .default(DEFAULT_SESSION_IDLE_TIMEOUT_MS)
       .describe('Idle time after which a client session is closed, in milliseconds.'),
+    isolatedIdleTimeoutMs: int(1000)
+      .default(DEFAULT_ISOLATED_IDLE_TIMEOUT_MS)
+      .describe(
+        'Idle time after which a session holding a sessionMode "isolated" process, with nothing in flight and no open stream (a client that left without DELETE), is closed and its process stopped, in ms. Such sessions are also the first reclaimed when a server reaches maxProcesses.',
+      ),
     maxSessions: int(1).default(DEFAULT_MAX_SESSIONS).describe('Cap on concurrent client sessions.'),
     inputRequiredTimeoutMs: int(1000)
       .default(DEFAULT_INPUT_REQUIRED_TIMEOUT_MS)

@@ -7,17 +7,18 @@ import {
 } from '../../shared/json-rpc.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ServerConfig } from '../config/config-schema.js';
-import type { ManagedServer } from '../managed-server.js';
 import type { McpClient, McpLoggingLevel } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
 import type { AggregateCatalog, CatalogKind } from './aggregate-catalog.js';
 import { type ClientSession, type InflightCall, idKey, type OutletRef } from './client-session.js';
 import type { GatewayMetrics, RequestOutcome } from './gateway-metrics.js';
+import { IsolatedProcesses } from './isolated-processes.js';
 import { LOG_LEVEL_RANK } from './log-levels.js';
 
-/** What the hub needs from the session layer: the sessions, and a way to reach a client. */
+/** What the hub needs from the session layer: the sessions, a way to reach a client, and to end one. */
 export interface SessionDirectory {
   sessions(): Iterable<ClientSession>;
+  closeSession(session: ClientSession, reason: string): void;
   /** Sends a message to a session: on `via` when given (a request's own stream), else its stream. */
   sendToSession(session: ClientSession, msg: Record<string, unknown>, via?: OutletRef): boolean;
 }
@@ -108,6 +109,7 @@ export class BackendHub {
   readonly #directory: SessionDirectory;
   readonly #logger: Logger;
   readonly #metrics: GatewayMetrics | undefined;
+  readonly #isolated: IsolatedProcesses;
   /** Per backend process: sessions with calls in flight on it, and how many. */
   readonly #busy = new Map<McpClient, Map<ClientSession, number>>();
   /** Per backend process: its requests now waiting on a client, by backend id (for its cancellations). */
@@ -132,6 +134,13 @@ export class BackendHub {
     this.#directory = directory;
     this.#logger = logger;
     this.#metrics = metrics;
+    this.#isolated = new IsolatedProcesses(
+      supervisor,
+      directory,
+      (server, client, session) => this.attach(server, client, session),
+      GATEWAY_CLIENT_CAPABILITIES,
+      logger,
+    );
   }
 
   /**
@@ -169,7 +178,7 @@ export class BackendHub {
    */
   async clientFor(session: ClientSession, server: string): Promise<McpClient> {
     if (this.#supervisor.get(server).config.sessionMode === 'isolated')
-      return (await this.#isolatedProcess(session, server)).client;
+      return (await this.#isolated.processFor(session, server)).client;
     return this.#leastLoaded(server);
   }
 
@@ -187,66 +196,15 @@ export class BackendHub {
     return best ?? this.clientOf(server);
   }
 
-  async #isolatedProcess(session: ClientSession, server: string): Promise<ManagedServer> {
-    const existing = session.isolated?.get(server);
-    if (existing) {
-      const managed = await existing;
-      if (managed.status === 'running') return managed;
-      // It died, and its state with it: the session goes on with a fresh process.
-      if (session.isolated?.get(server) === existing) session.isolated?.delete(server);
-      void managed.stop();
-      return this.#isolatedProcess(session, server);
-    }
-    // A process per session needs a session: a stateless caller would get (and pay for) one per request.
-    if (session.era === 'modern')
-      throw new JsonRpcError(
-        RpcErrorCode.INVALID_REQUEST,
-        `Server "${server}" runs one process per session (mcpServers.${server}.sessionMode "isolated"), and ` +
-          'protocol 2026-07-28 has no sessions: connect with a 2025 client (initialize), or use sessionMode "shared".',
-        { server, sessionMode: 'isolated' },
-      );
-    const { maxProcesses } = this.#supervisor.get(server).config;
-    if (this.#supervisor.isolatedCount(server) >= maxProcesses) {
-      throw new JsonRpcError(
-        RpcErrorCode.CONNECTION_CLOSED,
-        `Server "${server}" already runs ${maxProcesses} isolated session processes ` +
-          `(mcpServers.${server}.maxProcesses); retry when sessions end, or raise the cap.`,
-        { server, maxProcesses },
-      );
-    }
-    const capabilities = session.clientCapabilities.roots
-      ? { ...GATEWAY_CLIENT_CAPABILITIES, roots: { listChanged: true } }
-      : GATEWAY_CLIENT_CAPABILITIES;
-    const starting = this.#supervisor.spawnIsolated(server, {
-      clientOptions: { capabilities },
-      onClient: (client) => this.attach(server, client, session),
-    });
-    session.isolatedMap().set(server, starting);
-    let managed: ManagedServer;
-    try {
-      managed = await starting;
-    } catch (error) {
-      if (session.isolated?.get(server) === starting) session.isolated?.delete(server);
-      throw error;
-    }
-    if (session.closed) {
-      void managed.stop();
-      throw new CancelledError('The session ended.');
-    }
-    if (session.logLevel && managed.client.serverCapabilities.logging)
-      await managed.client.setLoggingLevel(session.logLevel).catch(() => {});
-    return managed;
-  }
-
   /** Sends a client request to a backend and resolves with the backend's result. */
   forward(request: ForwardRequest): Promise<unknown> {
     const { session, server } = request;
     try {
       const config = this.#supervisor.get(server).config;
       if (config.sessionMode === 'isolated')
-        return this.#isolatedProcess(session, server).then((managed) =>
-          this.#send(request, managed.client, config),
-        );
+        return this.#isolated
+          .processFor(session, server)
+          .then((managed) => this.#send(request, managed.client, config));
       return this.#send(request, this.#leastLoaded(server), config);
     } catch (error) {
       return Promise.reject(error);

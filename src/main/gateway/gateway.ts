@@ -96,6 +96,7 @@ export class Gateway {
         replayBufferBytes: config.replayBufferBytes,
         authenticated: tokenDigestOf(config) !== undefined,
         inputRequiredTimeoutMs: config.inputRequiredTimeoutMs,
+        isolatedIdleTimeoutMs: config.isolatedIdleTimeoutMs,
       },
       this.#logger,
       this.#metrics,

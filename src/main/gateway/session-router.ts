@@ -13,6 +13,7 @@ import type { BackendHub, SessionDirectory } from './backend-hub.js';
 import { ClientSession, type OutletRef } from './client-session.js';
 import { ModernEdge } from './era/modern-edge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
+import { abandoned } from './isolated-processes.js';
 import { PrimingScheduler } from './priming-scheduler.js';
 import { type LoggedEvent, ReplayLog, STANDALONE_STREAM } from './replay-log.js';
 import type { RequestDispatcher } from './request-dispatcher.js';
@@ -26,6 +27,8 @@ export interface RouterOptions {
   authenticated?: boolean;
   /** How long a 2026-07-28 call waits for its caller's input before it is cancelled. */
   inputRequiredTimeoutMs?: number;
+  /** Idle time after which an abandoned session holding an isolated process is closed. */
+  isolatedIdleTimeoutMs?: number;
 }
 
 /** Sends a frame to one worker and returns its encoded size. */
@@ -129,7 +132,8 @@ export class SessionRouter implements SessionDirectory {
     );
     this.#status = status;
     if (shards) this.#shards = shards;
-    const every = Math.max(1000, Math.min(30_000, Math.floor(this.#options.sessionIdleTimeoutMs / 4)));
+    const shortest = Math.min(this.#options.sessionIdleTimeoutMs, this.#isolatedIdleMs);
+    const every = Math.max(1000, Math.min(30_000, Math.floor(shortest / 4)));
     this.#sweeper = setInterval(() => this.sweepIdle(), every);
     this.#sweeper.unref();
   }
@@ -340,12 +344,19 @@ export class SessionRouter implements SessionDirectory {
    */
   sweepIdle(now = Date.now()): void {
     const cutoff = now - this.#options.sessionIdleTimeoutMs;
+    // A session holding its own process that its client has left costs a process: it goes sooner.
+    const isolatedCutoff = now - this.#isolatedIdleMs;
     for (const session of [...this.#sessions.values()]) {
       // A listen stream is quiet by nature; it ends when its stream does.
-      if (session.quiet && !session.listen && session.lastActivity < cutoff) {
-        this.closeSession(session, 'idle timeout');
-      }
+      if (!session.quiet || session.listen) continue;
+      if (session.lastActivity < cutoff) this.closeSession(session, 'idle timeout');
+      else if (session.isolated?.size && abandoned(session) && session.lastActivity < isolatedCutoff)
+        this.closeSession(session, 'idle timeout (abandoned isolated session)');
     }
+  }
+
+  get #isolatedIdleMs(): number {
+    return this.#options.isolatedIdleTimeoutMs ?? this.#options.sessionIdleTimeoutMs;
   }
 
   #openSession(
