@@ -105,6 +105,7 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
     shutdown: (reason) => {
       logger.debug('shutdown requested');
       shard.draining = true;
+      shard.drainFrames();
       shard.closeAllOutlets(reason);
       const stats = shard.stats();
       closeSockets();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
 import type { MessagePort } from 'node:worker_threads';
-import { threadId } from 'node:worker_threads';
+import { receiveMessageOnPort, threadId } from 'node:worker_threads';
 import { FrameBatcher, readFrameBatch } from '../shared/frame-batcher.js';
 import { FrameKind, type MainToWorkerFrame, type WorkerToMainFrame } from '../shared/frames.js';
 import type { Logger } from '../shared/logger.js';
@@ -42,14 +42,7 @@ export class WorkerShard {
     this.logger = logger;
     this.#port = port;
     this.#frames = new FrameBatcher(port);
-    port.on('message', (batch: Uint8Array) =>
-      readFrameBatch<MainToWorkerFrame>(
-        batch,
-        (frame) => this.#onFrame(frame),
-        (error) =>
-          this.logger.error({ err: error }, 'a frame from the main thread could not be decoded; dropped'),
-      ),
-    );
+    port.on('message', (batch: Uint8Array) => this.#onBatch(batch));
     this.#keepAlive = setInterval(() => this.#sendKeepAlives(), options.keepAliveMs);
   }
 
@@ -167,6 +160,25 @@ export class WorkerShard {
 
   #sendKeepAlives(): void {
     for (const outlet of this.#outlets.values()) outlet.keepAlive();
+  }
+
+  #onBatch(batch: Uint8Array): void {
+    readFrameBatch<MainToWorkerFrame>(
+      batch,
+      (frame) => this.#onFrame(frame),
+      (error) =>
+        this.logger.error({ err: error }, 'a frame from the main thread could not be decoded; dropped'),
+    );
+  }
+
+  /**
+   * Handles every frame the main thread has already sent. Messages on two ports are not ordered: the
+   * control port's shutdown may arrive before the data port's last answers (a listen stream's closing
+   * result), which were sent first and must still go out.
+   */
+  drainFrames(): void {
+    for (let message = receiveMessageOnPort(this.#port); message; message = receiveMessageOnPort(this.#port))
+      this.#onBatch(message.message as Uint8Array);
   }
 
   #onFrame(frame: MainToWorkerFrame): void {

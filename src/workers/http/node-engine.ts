@@ -234,7 +234,9 @@ export class NodeEngine implements HttpEngine {
     if (this.#closed) return;
     this.#closed = true;
     this.stopListening();
-    for (const socket of this.#sockets) socket.destroy();
+    // What was written still goes out (a stream's last event), then the connection ends; a client that
+    // reads nothing more loses its socket when the worker thread ends.
+    for (const socket of this.#sockets) socket.destroySoon();
     this.#sockets.clear();
   }
 }
