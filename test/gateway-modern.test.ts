@@ -56,6 +56,27 @@ const call = (id: number | string, name: string, args: Json, extraMeta: Json = {
   params: { name, arguments: args, _meta: meta(extraMeta) },
 });
 
+/** A raw 2026-07-28 `subscriptions/listen` POST whose answer is read as the SSE stream it is. */
+function openListen(url: string, id: string | number, notifications: Json) {
+  return openRawSse(
+    url,
+    {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'subscriptions/listen',
+    },
+    {
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'subscriptions/listen',
+        params: { notifications, _meta: meta() },
+      }),
+    },
+  );
+}
+
 async function connectModern(url: string, mode: 'auto' | { pin: string }): Promise<Client> {
   const client = new Client({ name: 'modern-test', version: '1.0.0' }, { versionNegotiation: { mode } });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
@@ -364,23 +385,7 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
 
   test('a listen stream on the wire: acknowledgement first, subscriptionId on each event, only what was asked', async () => {
     const url = `${gw.url}/servers/notify/mcp`;
-    const listen = openRawSse(
-      url,
-      {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': MODERN,
-        'mcp-method': 'subscriptions/listen',
-      },
-      {
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 'L1',
-          method: 'subscriptions/listen',
-          params: { notifications: { toolsListChanged: true, bogus: true }, _meta: meta() },
-        }),
-      },
-    );
+    const listen = openListen(url, 'L1', { toolsListChanged: true, bogus: true });
     const stream = await listen;
     try {
       assert.equal(stream.status, 200);
@@ -427,23 +432,7 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
     const own = await startTestGateway({ echo: { command: node, args: [fixturePath('echo-server')] } });
     let stream: Awaited<ReturnType<typeof openRawSse>> | undefined;
     try {
-      stream = await openRawSse(
-        `${own.url}/mcp`,
-        {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': MODERN,
-          'mcp-method': 'subscriptions/listen',
-        },
-        {
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 7,
-            method: 'subscriptions/listen',
-            params: { notifications: { toolsListChanged: true }, _meta: meta() },
-          }),
-        },
-      );
+      stream = await openListen(`${own.url}/mcp`, 7, { toolsListChanged: true });
       await stream.next(() => true);
     } finally {
       await own.stop();
