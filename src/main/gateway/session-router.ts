@@ -1,16 +1,14 @@
-import { toJsonRpcError } from '../../shared/error-wire.js';
-import { CancelledError, ConnectionClosedError, RequestTimeoutError } from '../../shared/errors.js';
 import {
   type ClientMessageFrame,
   FrameKind,
   type MainToWorkerFrame,
   type WorkerToMainFrame,
 } from '../../shared/frames.js';
-import { isObject, type JsonRpcId } from '../../shared/json-rpc.js';
 import { type Logger, shortId } from '../../shared/logger.js';
 import { allowsPrimingEvents } from '../../shared/protocol-versions.js';
 import type { BackendHub, SessionDirectory } from './backend-hub.js';
 import { ClientSession, type OutletRef } from './client-session.js';
+import { LegacyEdge, parseClientMessage, SESSION_NOT_FOUND } from './era/legacy-edge.js';
 import { ModernEdge } from './era/modern-edge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { abandoned } from './isolated-processes.js';
@@ -37,42 +35,12 @@ export type FrameSender = (shard: number, frame: MainToWorkerFrame) => number;
 /** The `retry:` hint given with priming events: how long a client waits before it resumes. */
 export const SSE_RETRY_MS = 1000;
 
-/** Requests the gateway answers itself at once: their POST stream is not worth priming. */
-const ANSWERED_LOCALLY = new Set([
-  'initialize',
-  'ping',
-  'logging/setLevel',
-  'resources/subscribe',
-  'resources/unsubscribe',
-]);
-
 /** Answers GET /health, /status and /metrics (the gateway gathers what the workers know). */
 export type StatusProvider = (
   what: 'health' | 'status' | 'metrics',
 ) => Promise<{ status: number; body?: Record<string, unknown>; text?: string; contentType?: string }>;
 
-const SESSION_NOT_FOUND = { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null };
-
 type Message = Record<string, unknown>;
-
-/**
- * A client message's body. The worker checked this text; a frame that still does not parse is a bug,
- * answered (400, -32700), not thrown: undefined then.
- */
-function parseChecked(
-  frame: ClientMessageFrame,
-  reply: (status: number, body?: Record<string, unknown>) => void,
-): unknown {
-  try {
-    return JSON.parse(frame.json);
-  } catch {
-    reply(400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
-    return undefined;
-  }
-}
-
-/** A JSON-RPC response, or undefined when the request was cancelled (its client expects none). */
-type Response = Message | undefined;
 
 /**
  * The main thread's handler for everything workers send: it owns the sessions, answers or forwards each
@@ -87,8 +55,8 @@ export class SessionRouter implements SessionDirectory {
   readonly #options: RouterOptions;
   readonly #logger: Logger;
   #hub!: BackendHub;
-  #dispatcher!: RequestDispatcher;
   #modern!: ModernEdge;
+  #legacy!: LegacyEdge;
   #status!: StatusProvider;
   #shards: () => Iterable<number> = () => [];
   #sweeper: NodeJS.Timeout | undefined;
@@ -113,7 +81,6 @@ export class SessionRouter implements SessionDirectory {
     shards?: () => Iterable<number>,
   ): void {
     this.#hub = hub;
-    this.#dispatcher = dispatcher;
     this.#modern = new ModernEdge(
       dispatcher,
       this.#send,
@@ -130,6 +97,18 @@ export class SessionRouter implements SessionDirectory {
       },
       this.#metrics,
     );
+    this.#legacy = new LegacyEdge({
+      host: {
+        addressable: (sid) => this.#addressable(sid),
+        deliver: (session, ref, msg, final) => this.#deliver(session, ref, msg, final),
+        schedulePriming: (session, ref) => this.#priming.schedule(session, ref),
+      },
+      send: this.#send,
+      hub,
+      dispatcher,
+      logger: this.#logger,
+      metrics: this.#metrics,
+    });
     this.#status = status;
     if (shards) this.#shards = shards;
     const shortest = Math.min(this.#options.sessionIdleTimeoutMs, this.#isolatedIdleMs);
@@ -159,7 +138,8 @@ export class SessionRouter implements SessionDirectory {
         this.#openSession(shard, frame.sid, frame.transport, frame.target, frame.outlet);
         return;
       case FrameKind.CLIENT_MESSAGE:
-        this.#onClientMessage(shard, frame);
+        if (frame.era === 'modern') this.#onModernMessage(shard, frame);
+        else this.#legacy.onClientMessage(shard, frame);
         return;
       case FrameKind.OUTLET_CLOSED: {
         const session = this.#streams.get(`${shard}:${frame.outlet}`);
@@ -478,209 +458,11 @@ export class SessionRouter implements SessionDirectory {
     }
   }
 
-  #onClientMessage(shard: number, frame: ClientMessageFrame): void {
-    // A POST the worker has answered already: for a session that has just ended there is nobody to tell.
-    const reply = frame.accepted
-      ? () => {}
-      : (status: number, body?: Record<string, unknown>) =>
-          this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, ...(body ? { body } : {}) });
-    if (frame.era === 'modern') {
-      this.#onModernMessage(shard, frame, reply);
-      return;
-    }
-    let session: ClientSession | undefined;
-    if (frame.sid) {
-      session = this.#addressable(frame.sid);
-      if (!session || session.target !== frame.target || session.transport !== frame.transport) {
-        reply(404, SESSION_NOT_FOUND);
-        return;
-      }
-    } else {
-      session = new ClientSession('', frame.transport, frame.target, true);
-    }
-    session.lastActivity = Date.now();
-    const parsed = parseChecked(frame, reply);
-    if (parsed === undefined) return;
-    const own: OutletRef = { shard, outlet: frame.outlet };
-    if (Array.isArray(parsed)) {
-      this.#onBatch(session, parsed as Message[], own, frame.sseOk, reply);
-      return;
-    }
-    const msg = parsed as Message;
-    if (typeof msg.method === 'string' && 'id' in msg) {
-      // A legacy POST is acknowledged at once; its answer travels on the session's stream.
-      if (frame.viaStream) reply(202);
-      else if (frame.sseOk && session.replay) this.#openPostStream(session, own, msg.method);
-      const answerTo = frame.viaStream ? session.stream : own;
-      const relatedTo = frame.viaStream ? session.stream : frame.sseOk ? own : session.stream;
-      const response = this.#respond(
-        session,
-        msg.id as JsonRpcId,
-        msg.method,
-        msg.params as Message | undefined,
-        relatedTo,
-      );
-      const final = !frame.viaStream;
-      if (response instanceof Promise)
-        response
-          .then((answered) => this.#answer(session, answered, answerTo, final))
-          .catch((error: unknown) => this.#logger.error({ err: error }, 'answering a request failed'));
-      else this.#answer(session, response, answerTo, final);
-      return;
-    }
-    if (typeof msg.method === 'string') {
-      this.#onNotification(session, msg.method, msg.params);
-    } else {
-      this.#hub.answerServerRequest(session, msg);
-    }
-    reply(202);
-  }
-
   /** A stateless (2026-07-28) request: one JSON-RPC request the worker has checked, no session. */
-  #onModernMessage(
-    shard: number,
-    frame: ClientMessageFrame,
-    reply: (status: number, body?: Record<string, unknown>) => void,
-  ): void {
-    const parsed = parseChecked(frame, reply);
+  #onModernMessage(shard: number, frame: ClientMessageFrame): void {
+    const reply = (status: number, body?: Record<string, unknown>) =>
+      this.#send(shard, { k: FrameKind.REPLY, outlet: frame.outlet, status, ...(body ? { body } : {}) });
+    const parsed = parseClientMessage(frame, reply);
     if (parsed !== undefined) this.#modern.handle(shard, frame, parsed as Message);
-  }
-
-  #answer(session: ClientSession, response: Response, answerTo: OutletRef | undefined, final: boolean): void {
-    if (!answerTo) return; // the stream is gone; nobody is left to tell
-    if (response) this.#deliver(session, answerTo, response, final);
-    else if (final) this.#endUnanswered(session, answerTo);
-  }
-
-  /**
-   * The JSON-RPC response to one request: at once when the dispatcher answered synchronously (a routed
-   * call whose backend is known), else a promise of it. Not an async function: most calls would pay for
-   * promises and microtask turns they do not need.
-   */
-  #respond(
-    session: ClientSession,
-    id: JsonRpcId,
-    method: string,
-    params: Message | undefined,
-    relatedTo: OutletRef | undefined,
-  ): Response | Promise<Response> {
-    let result: unknown;
-    try {
-      result = this.#dispatcher.handle({ session, id, relatedTo }, method, params);
-    } catch (error) {
-      return this.#failed(session, id, method, error);
-    }
-    if (result instanceof Promise)
-      return result.then(
-        (value: unknown) => this.#succeeded(id, method, value),
-        (error: unknown) => this.#failed(session, id, method, error),
-      );
-    return this.#succeeded(id, method, result);
-  }
-
-  #succeeded(id: JsonRpcId, method: string, result: unknown): Message {
-    this.#metrics?.request(method, 'ok');
-    return { jsonrpc: '2.0', id, result: result ?? {} };
-  }
-
-  #failed(session: ClientSession, id: JsonRpcId, method: string, error: unknown): Response {
-    const cancelled = error instanceof CancelledError;
-    this.#metrics?.request(method, cancelled ? 'cancelled' : 'error');
-    if (!cancelled) {
-      // Timeouts and lost backends are the operator's business; a client's bad request is only debug.
-      const serious = error instanceof RequestTimeoutError || error instanceof ConnectionClosedError;
-      this.#logger[serious ? 'warn' : 'debug'](
-        { session: shortId(session.sid), method, requestId: id, err: error },
-        'request failed',
-      );
-    }
-    return cancelled ? undefined : { jsonrpc: '2.0', id, error: toJsonRpcError(error) };
-  }
-
-  /** A POST whose requests were all cancelled still needs its HTTP answer. */
-  #endUnanswered(session: ClientSession, answerTo: OutletRef): void {
-    if (answerTo.stream !== undefined) session.replay?.finish(answerTo.stream);
-    this.#send(answerTo.shard, { k: FrameKind.REPLY, outlet: answerTo.outlet, status: 202 });
-  }
-
-  /**
-   * A JSON-RPC batch, which only protocol 2025-03-26 allows. Notifications and responses in it take
-   * effect at once; the requests are answered together, as one array (a JSON body, or one SSE event
-   * when messages had to be streamed first). Each request still reaches its backend as a single line.
-   */
-  #onBatch(
-    session: ClientSession,
-    batch: Message[],
-    own: OutletRef,
-    sseOk: boolean,
-    reply: (status: number, body?: Record<string, unknown>) => void,
-  ): void {
-    if (session.protocolVersion !== '2025-03-26') {
-      reply(400, {
-        jsonrpc: '2.0',
-        error: {
-          code: -32600,
-          message: `Invalid Request: JSON-RPC batches are only accepted on sessions at protocol version 2025-03-26 (this one is at ${session.protocolVersion ?? 'none'}); send one message per POST`,
-        },
-        id: null,
-      });
-      return;
-    }
-    const requests = batch.filter((m) => typeof m.method === 'string' && 'id' in m);
-    for (const m of batch) {
-      if (requests.includes(m)) continue;
-      if (typeof m.method === 'string') this.#onNotification(session, m.method, m.params);
-      else this.#hub.answerServerRequest(session, m);
-    }
-    if (requests.length === 0) {
-      reply(202);
-      return;
-    }
-    if (sseOk && session.replay) session.replay.open(own);
-    const relatedTo = sseOk ? own : session.stream;
-    void Promise.all(
-      requests.map((m) =>
-        this.#respond(
-          session,
-          m.id as JsonRpcId,
-          m.method as string,
-          m.params as Message | undefined,
-          relatedTo,
-        ),
-      ),
-    ).then((responses) => {
-      const answered = responses.filter((r): r is Message => r !== undefined);
-      if (answered.length > 0) this.#deliver(session, own, answered, true);
-      else this.#endUnanswered(session, own);
-    });
-  }
-
-  /**
-   * Makes a POST's answer resumable. From 2025-11-25 on, a request that goes to a backend and is not
-   * answered within the priming window gets its SSE stream, opened by a priming event: an id with no
-   * data and a `retry` hint, so a client whose connection drops before the answer can resume with
-   * Last-Event-ID. A quicker answer goes out alone, as JSON.
-   */
-  #openPostStream(session: ClientSession, own: OutletRef, method: string): void {
-    const primeLater = !ANSWERED_LOCALLY.has(method) && allowsPrimingEvents(session.protocolVersion);
-    session.replay!.open(own, undefined, primeLater);
-    if (primeLater) this.#priming.schedule(session, own);
-  }
-
-  #onNotification(session: ClientSession, method: string, params: unknown): void {
-    switch (method) {
-      case 'notifications/initialized':
-        session.initialized = true;
-        return;
-      case 'notifications/cancelled':
-        if (isObject(params)) this.#hub.cancel(session, params.requestId);
-        return;
-      case 'notifications/roots/list_changed':
-        // Only a session's own (isolated) processes asked it for roots; shared ones never do.
-        this.#hub.notifyIsolated(session, method, params);
-        return;
-      default:
-        this.#logger.debug({ session: shortId(session.sid), method }, 'client notification ignored');
-    }
   }
 }
