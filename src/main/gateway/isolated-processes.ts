@@ -67,7 +67,7 @@ export class IsolatedProcesses {
       throw new JsonRpcError(
         RpcErrorCode.CONNECTION_CLOSED,
         `Server "${server}" already runs ${maxProcesses} isolated session processes ` +
-          `(mcpServers.${server}.maxProcesses), all of sessions in use; retry when sessions end, or raise the cap.`,
+          `(mcpServers.${server}.maxProcesses), all held by sessions in use; retry when sessions end, or raise the cap.`,
         { server, maxProcesses },
       );
     }
