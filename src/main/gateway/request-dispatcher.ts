@@ -143,9 +143,18 @@ export class RequestDispatcher {
     }
     return {
       capabilities: this.#aggregateCapabilities(),
-      serverInfo: { name: CLIENT_INFO.name, version: CLIENT_INFO.version },
+      serverInfo: this.serverInfo(''),
       instructions: AGGREGATE_INSTRUCTIONS,
     };
+  }
+
+  /**
+   * Who answers on an endpoint, alone: what every 2026-07-28 result names in its `_meta`, so it must not
+   * cost what {@link describe} does (the union of every backend's capabilities, on `/mcp`).
+   */
+  serverInfo(target: string): Params {
+    if (target !== '') return this.#hub.clientOf(target).initializeResult!.serverInfo as unknown as Params;
+    return { name: CLIENT_INFO.name, version: CLIENT_INFO.version };
   }
 
   /** What the aggregated server can offer: the union of what its running backends declared. */

@@ -67,11 +67,6 @@ export class InputRequiredBridge {
     this.#codec = codec;
   }
 
-  /** Calls waiting for their callers (for /status and the memory measurements). */
-  get waitingCount(): number {
-    return this.#waiting.size;
-  }
-
   static binding(method: string, params: Params | undefined): string {
     return digestOf([method, params?.name ?? params?.uri ?? null, params?.arguments ?? null]);
   }

@@ -95,10 +95,10 @@ export class ModernEdge {
       {
         deliver: (own, message) => this.#deliver(own, message),
         resumed: (call) => this.#resumed(call),
-        parked: (call) => this.#open.delete(outletKey(call.own)),
+        parked: (call) => this.#open.delete(outletKey(call.own.shard, call.own.outlet)),
         abandon: (call, reason) => this.#abandon(call, reason),
         answer: (session, message) => this.#sessions.answer(session, message),
-        serverInfo: (target) => this.#describeSafely(target).serverInfo,
+        serverInfo: (target) => this.#serverInfo(target),
       },
       options.inputRequiredTimeoutMs,
     );
@@ -177,11 +177,6 @@ export class ModernEdge {
     return true;
   }
 
-  /** Calls parked for their callers' input. */
-  get waitingCount(): number {
-    return this.#bridge.waitingCount;
-  }
-
   /** A call's outcome: to its current HTTP request, or kept for the retry while the caller is away. */
   #finish(call: ModernCall, outcome: { value: unknown } | { error: unknown }): void {
     if (!this.#calls.has(call.session)) return; // cancelled: the client is gone
@@ -189,7 +184,7 @@ export class ModernEdge {
       call.outcome = outcome;
       return;
     }
-    this.#open.delete(outletKey(call.own));
+    this.#open.delete(outletKey(call.own.shard, call.own.outlet));
     this.#calls.delete(call.session);
     this.#bridge.forget(call);
     if ('value' in outcome)
@@ -199,7 +194,7 @@ export class ModernEdge {
 
   /** The call answers on its current HTTP request; closing that request cancels it. */
   #resumed(call: ModernCall): void {
-    this.#open.set(outletKey(call.own), call);
+    this.#open.set(outletKey(call.own.shard, call.own.outlet), call);
     this.#calls.set(call.session, call);
     if (call.outcome) {
       const outcome = call.outcome;
@@ -209,7 +204,7 @@ export class ModernEdge {
   }
 
   #abandon(call: ModernCall, reason: string): void {
-    this.#open.delete(outletKey(call.own));
+    this.#open.delete(outletKey(call.own.shard, call.own.outlet));
     this.#calls.delete(call.session);
     this.#bridge.forget(call);
     this.#metrics?.request(call.method, 'cancelled');
@@ -227,7 +222,7 @@ export class ModernEdge {
 
   /** The worker says a request's response stream closed: if it was still being answered, that cancels it. */
   outletClosed(shard: number, outlet: number): void {
-    const key = `${shard}:${outlet}`;
+    const key = outletKey(shard, outlet);
     const listener = this.#listening.get(key);
     if (listener) {
       this.#listening.delete(key);
@@ -268,8 +263,7 @@ export class ModernEdge {
       });
       return;
     }
-    const key = `${own.shard}:${own.outlet}`;
-    this.#listening.set(key, session);
+    this.#listening.set(outletKey(own.shard, own.outlet), session);
     const offered = this.#dispatcher.describe(session.target).capabilities;
     const honoured: Params = {};
     if (filter.toolsListChanged) honoured.toolsListChanged = true;
@@ -326,17 +320,17 @@ export class ModernEdge {
       result.ttlMs ??= ttl;
       result.cacheScope ??= this.#cacheScope;
     }
-    const { serverInfo } = this.#describeSafely(target);
+    const serverInfo = this.#serverInfo(target);
     result._meta = { ...(isObject(result._meta) ? result._meta : {}), [MetaKey.SERVER_INFO]: serverInfo };
     this.#deliver(own, { jsonrpc: '2.0', id, result });
   }
 
-  #describeSafely(target: string): { serverInfo: Params } {
+  #serverInfo(target: string): Params {
     try {
-      return this.#dispatcher.describe(target);
+      return this.#dispatcher.serverInfo(target);
     } catch {
       // The backend went away after answering: name the gateway rather than fail a good answer.
-      return this.#dispatcher.describe('');
+      return this.#dispatcher.serverInfo('');
     }
   }
 
@@ -373,7 +367,8 @@ export class ModernEdge {
   }
 }
 
-const outletKey = (ref: OutletRef) => `${ref.shard}:${ref.outlet}`;
+/** The key of a worker's outlet: calls and listen streams are found by the HTTP request they answer on. */
+const outletKey = (shard: number, outlet: number) => `${shard}:${outlet}`;
 
 /** `params` for the backend: the caller's era metadata stays here (a 2025 backend must not see it). */
 function withoutModernMeta(params: Params | undefined): Params | undefined {
