@@ -18,12 +18,16 @@ export {
   parseConfigString,
   validateConfig,
 } from './main/config/load-config.js';
+export type { InputRequestResolver } from './main/input-required-loop.js';
 export type { ProgressParams, RequestOptions } from './main/json-rpc-connection.js';
 export type { ServerStatus, ServerStatusInfo, StatusChange } from './main/managed-server.js';
 export {
+  type EraPreference,
   McpClient,
   type McpClientOptions,
   type McpLoggingLevel,
+  type McpRequestOptions,
+  type ServerEra,
   type ServerRequestHandler,
 } from './main/mcp-client.js';
 export {
@@ -67,4 +71,8 @@ export {
   UnauthorizedError,
 } from './shared/errors.js';
 export type { Logger, LogLevel } from './shared/logger.js';
-export { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './shared/protocol-versions.js';
+export {
+  LATEST_PROTOCOL_VERSION,
+  MODERN_PROTOCOL_VERSIONS,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from './shared/protocol-versions.js';

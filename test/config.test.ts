@@ -365,6 +365,7 @@ describe('valid configs', () => {
       env: {},
       disabled: false,
       sessionMode: 'shared',
+      era: 'auto',
       instances: 1,
       maxProcesses: 100,
       requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,

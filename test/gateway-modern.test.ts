@@ -288,6 +288,80 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
     assert.equal(notification.status, 202);
   });
 
+  for (const path of ['/servers/echo/mcp', '/mcp']) {
+    test(`Mcp-Param-* headers are checked against the tool's x-mcp-header parameters on ${path}`, async () => {
+      const url = `${gw.url}${path}`;
+      const server = path === '/mcp' ? { server: 'echo' } : {};
+      const regional = (id: number, args: Json, headers: Record<string, string>) =>
+        post(
+          url,
+          { ...call(id, 'regional', args), params: { ...call(id, 'regional', args).params, ...server } },
+          headers,
+        );
+      const served = async (id: number, args: Json, headers: Record<string, string>) => {
+        const answer = await regional(id, args, headers);
+        assert.equal(answer.status, 200, answer.text);
+        assert.deepEqual(JSON.parse(answer.json!.result.content[0].text), args);
+      };
+      const refused = async (id: number, args: Json, headers: Record<string, string>, pattern: RegExp) => {
+        const answer = await regional(id, args, headers);
+        assert.equal(answer.status, 400, answer.text);
+        assert.equal(answer.json!.id, id);
+        assert.equal(answer.json!.error.code, -32020);
+        assert.match(answer.json!.error.message, pattern);
+      };
+      await served(31, { region: 'us-west1', query: 'q' }, { 'mcp-param-region': 'us-west1' });
+      // Header names are case-insensitive; a value outside plain ASCII comes Base64-encoded.
+      await served(
+        32,
+        { region: 'Zürich', query: 'q' },
+        {
+          'Mcp-Param-Region': `=?base64?${Buffer.from('Zürich').toString('base64')}?=`,
+        },
+      );
+      // A nested boolean parameter, and a header the tool does not declare (ignored).
+      await served(
+        33,
+        { region: 'eu', query: 'q', opts: { dry: true } },
+        {
+          'mcp-param-region': 'eu',
+          'mcp-param-dry': 'true',
+          'mcp-param-unrelated': 'anything',
+        },
+      );
+      // No mirrored argument, no header: nothing to check.
+      await served(34, { query: 'q' }, {});
+      await refused(35, { region: 'us-west1', query: 'q' }, {}, /Mcp-Param-region header is required/);
+      await refused(
+        36,
+        { region: 'us-west1', query: 'q' },
+        { 'mcp-param-region': 'us-east1' },
+        /does not match/,
+      );
+      await refused(
+        37,
+        { region: 'eu', query: 'q', opts: { dry: true } },
+        {
+          'mcp-param-region': 'eu',
+          'mcp-param-dry': 'false',
+        },
+        /Mcp-Param-dry header value 'false' does not match body value 'true'/,
+      );
+      await refused(
+        38,
+        { query: 'q' },
+        { 'mcp-param-region': 'eu' },
+        /was sent but the argument region is absent/,
+      );
+      await refused(
+        39,
+        { region: 'eu', query: 'q' },
+        { 'mcp-param-region': '=?base64?***?=' },
+        /not valid Base64/,
+      );
+    });
+  }
+
   test('an inbound Mcp-Session-Id and Last-Event-ID are ignored for a modern request', async () => {
     const answer = await post(`${gw.url}/servers/echo/mcp`, call(12, 'echo', { text: 'still served' }), {
       'mcp-session-id': 'no-such-session',

@@ -51,6 +51,13 @@ export interface RequestOptions {
   onCancelHandle?: (cancel: (error: Error) => void) => void;
   /** Receives `notifications/progress` for this request; asking for it adds a progress token. */
   onProgress?: (progress: ProgressParams) => void;
+  /** Receives the request's JSON-RPC id (a `subscriptions/listen` is known by it). */
+  onId?: (id: number) => void;
+  /**
+   * A long-lived request that is not work in flight (a `subscriptions/listen`): no timeout, and not in
+   * `pendingCount`, so it neither makes its process look busy nor shows as in flight.
+   */
+  background?: boolean;
 }
 
 /** Answers a request the other side sent us; throw a JsonRpcError to answer with an error. */
@@ -100,6 +107,8 @@ export class JsonRpcConnection {
     ),
   );
   #nextId = 1;
+  /** How many of the pending requests are `background` ones. */
+  #background = 0;
   #closed: Error | undefined;
 
   /** Notifications from the other side (progress for our own requests is routed before this). */
@@ -156,7 +165,7 @@ export class JsonRpcConnection {
 
   /** Requests sent and not yet answered. */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending.size - this.#background;
   }
 
   request<T = unknown>(
@@ -186,7 +195,9 @@ export class JsonRpcConnection {
         onAbort: undefined,
       };
       this.#pending.set(id, entry);
-      this.#armTimer(id, entry, timeoutMs);
+      if (options.background) this.#background++;
+      else this.#armTimer(id, entry, timeoutMs);
+      options.onId?.(id);
       if (options.signal) {
         entry.onAbort = () =>
           this.#cancel(id, new CancelledError(`Request "${method}" was cancelled by the caller.`));
@@ -238,6 +249,7 @@ export class JsonRpcConnection {
     const entry = this.#pending.get(id);
     if (!entry) return undefined;
     this.#pending.delete(id);
+    if (entry.options.background) this.#background--;
     if (entry.timer) clearTimeout(entry.timer);
     if (entry.onAbort) entry.options.signal?.removeEventListener('abort', entry.onAbort);
     return entry;

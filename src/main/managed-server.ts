@@ -205,7 +205,7 @@ export class ManagedServer extends EventEmitter<{ status: [StatusChange] }> {
       const spawned = process;
       void process.exited.then((exit) => this.#onExit(running, exit));
       await Promise.race([
-        client.initialize({ timeoutMs: this.config.startupTimeoutMs }),
+        client.connect(this.config.era, { timeoutMs: this.config.startupTimeoutMs }),
         spawned.exited.then((exit) => {
           throw new ServerProcessError(
             `Server "${this.name}" exited during startup (${describeExit(exit)}).`,
@@ -217,7 +217,10 @@ export class ManagedServer extends EventEmitter<{ status: [StatusChange] }> {
       this.#lastError = undefined;
       this.#healthFailures = 0;
       this.#setStatus('running');
-      this.#logger.info({ pid: process.pid, protocolVersion: client.protocolVersion }, 'server running');
+      this.#logger.info(
+        { pid: process.pid, protocolVersion: client.protocolVersion, era: client.era },
+        'server running',
+      );
       this.#startTimers();
     } catch (caught) {
       const exit = process ? await exitSoon(process) : undefined;
@@ -314,7 +317,7 @@ export class ManagedServer extends EventEmitter<{ status: [StatusChange] }> {
     const running = this.#running;
     if (!running || this.#status !== 'running') return;
     try {
-      await running.client.ping({ timeoutMs: this.config.health.timeoutMs });
+      await running.client.checkHealth({ timeoutMs: this.config.health.timeoutMs });
       this.#healthFailures = 0;
     } catch (error) {
       if (this.#running !== running) return;

@@ -5,7 +5,14 @@ import {
   ToolNotFoundError,
 } from '../shared/errors.js';
 import { isObject, type JsonRpcNotification, type JsonRpcRequest, RpcErrorCode } from '../shared/json-rpc.js';
-import { isSupportedProtocolVersion, LATEST_PROTOCOL_VERSION } from '../shared/protocol-versions.js';
+import { MetaKey, ModernErrorCode } from '../shared/modern-protocol.js';
+import {
+  isModernProtocolVersion,
+  isSupportedProtocolVersion,
+  LATEST_PROTOCOL_VERSION,
+  MODERN_PROTOCOL_VERSIONS,
+} from '../shared/protocol-versions.js';
+import { fulfilInputRequired, type InputRequestResolver, isInputRequired } from './input-required-loop.js';
 import type { JsonRpcConnection, RequestOptions } from './json-rpc-connection.js';
 import type {
   CallToolResult,
@@ -34,6 +41,24 @@ export type McpLoggingLevel =
 /** Answers a server→client request such as `sampling/createMessage` or `roots/list`. */
 export type ServerRequestHandler = (params: Record<string, unknown>, request: JsonRpcRequest) => unknown;
 
+/** Which revision a server speaks: `legacy` (2024-11-05 to 2025-11-25, initialize) or `modern` (2026-07-28). */
+export type ServerEra = 'legacy' | 'modern';
+
+/** What to speak to a server: find out (`auto`), or only one era. */
+export type EraPreference = 'auto' | ServerEra;
+
+/** How long a `server/discover` probe may go unanswered before the server counts as legacy. */
+export const DISCOVER_PROBE_TIMEOUT_MS = 3_000;
+
+export interface McpRequestOptions extends RequestOptions {
+  /**
+   * What to do when a 2026-07-28 server answers `input_required`: `return` hands the interim result to
+   * the caller; a resolver supplies the inputs. Default: answer with the handlers registered through
+   * `setRequestHandler` (as a 2025 server's requests are answered), retrying until the final result.
+   */
+  inputRequired?: 'return' | InputRequestResolver;
+}
+
 export interface McpClientOptions {
   /** Capabilities this client declares in `initialize`. Declare only what you handle. */
   capabilities?: Record<string, unknown>;
@@ -51,6 +76,9 @@ export class McpClient {
   readonly #requestHandlers = new Map<string, ServerRequestHandler>();
   readonly #notificationListeners = new Set<(message: JsonRpcNotification) => void>();
   #initializeResult: InitializeResult | undefined;
+  #era: ServerEra = 'legacy';
+  #modernVersion: string = MODERN_PROTOCOL_VERSIONS[0];
+  readonly #connectedListeners: Array<() => void> = [];
 
   constructor(serverName: string, connection: JsonRpcConnection, options: McpClientOptions = {}) {
     this.serverName = serverName;
@@ -79,6 +107,101 @@ export class McpClient {
 
   get protocolVersion(): string | undefined {
     return this.#initializeResult?.protocolVersion;
+  }
+
+  /** The era the server speaks, known once `connect` (or `initialize`) is done. */
+  get era(): ServerEra {
+    return this.#era;
+  }
+
+  /** Called once the handshake is done and the era is known. */
+  onConnected(listener: () => void): void {
+    this.#connectedListeners.push(listener);
+  }
+
+  /**
+   * Connects in the era the server speaks. `auto` probes with `server/discover` first, as the stdio
+   * transport's Backward Compatibility section says: a DiscoverResult means modern; UnsupportedProtocol
+   * Version means modern without a version in common (an error, no fallback); any other error or no
+   * answer in time means legacy, and the `initialize` handshake follows.
+   */
+  async connect(
+    preference: EraPreference = 'legacy',
+    options: RequestOptions = {},
+  ): Promise<InitializeResult> {
+    if (preference === 'legacy') return this.#done(await this.initialize(options));
+    const probeMs =
+      preference === 'modern'
+        ? options.timeoutMs
+        : Math.min(DISCOVER_PROBE_TIMEOUT_MS, options.timeoutMs ?? DISCOVER_PROBE_TIMEOUT_MS);
+    let discovered: unknown;
+    try {
+      discovered = await this.#connection.request('server/discover', this.#withEnvelope(undefined), {
+        ...options,
+        ...(probeMs === undefined ? {} : { timeoutMs: probeMs }),
+      });
+    } catch (error) {
+      if (error instanceof JsonRpcError && error.rpcCode === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION)
+        throw new ServerProcessError(
+          `Server "${this.serverName}" speaks only MCP versions ${JSON.stringify(supportedOf(error.data))}, ` +
+            `and mcp-runner speaks ${MODERN_PROTOCOL_VERSIONS.join(', ')} and 2024-11-05 to ${LATEST_PROTOCOL_VERSION}. Upgrade one of them.`,
+        );
+      if (preference === 'modern')
+        throw new ServerProcessError(
+          `Server "${this.serverName}" did not answer server/discover (${error instanceof Error ? error.message : String(error)}), ` +
+            `so it does not speak MCP 2026-07-28; set mcpServers.${this.serverName}.era to "auto" or "legacy".`,
+          { cause: error },
+        );
+      return this.#done(await this.initialize(options));
+    }
+    const versions =
+      isObject(discovered) && Array.isArray(discovered.supportedVersions) ? discovered.supportedVersions : [];
+    const version = versions.find(isModernProtocolVersion);
+    if (!isObject(discovered) || version === undefined) {
+      if (preference === 'modern')
+        throw new ServerProcessError(
+          `Server "${this.serverName}" answered server/discover with versions ${JSON.stringify(versions)}, none of ` +
+            `which mcp-runner speaks (${MODERN_PROTOCOL_VERSIONS.join(', ')}).`,
+        );
+      return this.#done(await this.initialize(options));
+    }
+    this.#era = 'modern';
+    this.#modernVersion = version;
+    const meta = isObject(discovered._meta) ? discovered._meta : {};
+    const serverInfo = isObject(meta[MetaKey.SERVER_INFO])
+      ? meta[MetaKey.SERVER_INFO]
+      : { name: this.serverName, version: 'unknown' };
+    // The discover result stands in for an initialize result: capabilities, identity and instructions
+    // are what the rest of the gateway reads from either.
+    this.#initializeResult = {
+      protocolVersion: version,
+      capabilities: isObject(discovered.capabilities) ? discovered.capabilities : {},
+      serverInfo,
+      ...(typeof discovered.instructions === 'string' ? { instructions: discovered.instructions } : {}),
+    } as InitializeResult;
+    return this.#done(this.#initializeResult);
+  }
+
+  #done(result: InitializeResult): InitializeResult {
+    for (const listener of this.#connectedListeners) listener();
+    return result;
+  }
+
+  /**
+   * A modern server's request metadata: the version always, and the client's capabilities and identity
+   * unless the caller put its own (a gateway forwarding for someone) in `_meta` already.
+   */
+  #withEnvelope(params: Record<string, unknown> | undefined): Record<string, unknown> {
+    const meta = isObject(params?._meta) ? params._meta : {};
+    return {
+      ...params,
+      _meta: {
+        [MetaKey.CLIENT_CAPABILITIES]: this.#options.capabilities ?? {},
+        [MetaKey.CLIENT_INFO]: this.#options.clientInfo ?? CLIENT_INFO,
+        ...meta,
+        [MetaKey.PROTOCOL_VERSION]: this.#modernVersion,
+      },
+    };
   }
 
   async initialize(options: RequestOptions = {}): Promise<InitializeResult> {
@@ -117,12 +240,45 @@ export class McpClient {
     return () => this.#notificationListeners.delete(listener);
   }
 
+  /**
+   * Sends a request in the server's era. For a modern server the request carries the per-request
+   * metadata, and an `input_required` answer is handled as `options.inputRequired` says.
+   */
   request<T = unknown>(
     method: string,
     params?: Record<string, unknown>,
-    options?: RequestOptions,
+    options?: McpRequestOptions,
   ): Promise<T> {
-    return this.#connection.request<T>(method, params, options);
+    if (this.#era === 'legacy') return this.#connection.request<T>(method, params, options);
+    const sent = this.#withEnvelope(params);
+    const first = this.#connection.request<T>(method, sent, options);
+    const policy = options?.inputRequired;
+    if (policy === 'return') return first;
+    const resolve = policy ?? ((requests: Record<string, unknown>) => this.#answerInputRequests(requests));
+    return first.then((result) =>
+      isInputRequired(result)
+        ? (fulfilInputRequired(result, sent, resolve, (retry) =>
+            this.#connection.request(method, retry, options),
+          ) as Promise<T>)
+        : result,
+    );
+  }
+
+  /** The default resolver: each input request answered by this client's handler for its method. */
+  async #answerInputRequests(requests: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const responses: Record<string, unknown> = {};
+    for (const [key, request] of Object.entries(requests)) {
+      if (!isObject(request) || typeof request.method !== 'string')
+        throw new JsonRpcError(RpcErrorCode.INVALID_PARAMS, `Input request ${key} names no method.`);
+      const params = isObject(request.params) ? request.params : undefined;
+      responses[key] = await this.#onServerRequest({
+        jsonrpc: '2.0',
+        id: key,
+        method: request.method,
+        ...(params ? { params } : {}),
+      });
+    }
+    return responses;
   }
 
   notify(method: string, params?: Record<string, unknown>): void {
@@ -131,6 +287,14 @@ export class McpClient {
 
   ping(options?: RequestOptions): Promise<Record<string, never>> {
     return this.request('ping', undefined, options);
+  }
+
+  /**
+   * A liveness check in the server's era: `ping` for a legacy server; 2026-07-28 removed ping, so a
+   * modern server is asked `server/discover`, which every modern server must answer.
+   */
+  async checkHealth(options?: RequestOptions): Promise<void> {
+    await this.request(this.#era === 'modern' ? 'server/discover' : 'ping', undefined, options);
   }
 
   async listTools(options?: RequestOptions): Promise<Tool[]> {
@@ -197,6 +361,7 @@ export class McpClient {
     return this.request('completion/complete', { ref, argument }, options);
   }
 
+  /** `logging/setLevel`; 2026-07-28 servers take the level per request instead (`_meta` logLevel). */
   setLoggingLevel(level: McpLoggingLevel, options?: RequestOptions): Promise<Record<string, never>> {
     return this.request('logging/setLevel', { level }, options);
   }
@@ -226,10 +391,22 @@ export class McpClient {
     );
   }
 
-  async #onServerRequest(request: JsonRpcRequest): Promise<unknown> {
+  #onServerRequest(request: JsonRpcRequest): Promise<unknown> {
     const handler = this.#requestHandlers.get(request.method);
     if (!handler)
-      throw new JsonRpcError(RpcErrorCode.METHOD_NOT_FOUND, `Client does not handle ${request.method}`);
-    return handler(isObject(request.params) ? request.params : {}, request);
+      return Promise.reject(
+        new JsonRpcError(RpcErrorCode.METHOD_NOT_FOUND, `Client does not handle ${request.method}`),
+      );
+    // Called at once, not a tick later: a cancellation right behind the request must find it asked.
+    try {
+      return Promise.resolve(handler(isObject(request.params) ? request.params : {}, request));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
+}
+
+/** The versions an UnsupportedProtocolVersion error's data lists. */
+function supportedOf(data: unknown): unknown {
+  return isObject(data) ? (data.supported ?? data.supportedVersions) : undefined;
 }

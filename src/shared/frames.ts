@@ -71,6 +71,8 @@ export interface ClientMessageFrame {
    * trip state is continued only by the caller it was given to. Absent without credentials.
    */
   principal?: string;
+  /** Modern `tools/call`: its `Mcp-Param-*` headers, by lower-cased name after the prefix. */
+  mcpParams?: Record<string, string>;
   /**
    * The body as the client sent it, already checked by the worker: one JSON-RPC message, or a batch (an
    * array; Streamable HTTP, sessions at 2025-03-26). Text, not the parsed object: the main thread parses

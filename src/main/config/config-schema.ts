@@ -174,6 +174,12 @@ const serverObject = z.strictObject({
     .describe(
       '"shared": all client sessions use the same process(es); "isolated": one process per client session.',
     ),
+  era: z
+    .enum(['auto', 'legacy', 'modern'])
+    .default('auto')
+    .describe(
+      'Which MCP revision the server speaks: "auto" probes with server/discover at each start and falls back to initialize (a 2025 server); "legacy" skips the probe (for a server that mishandles it); "modern" requires 2026-07-28.',
+    ),
   instances: int(1, MAX_INSTANCES)
     .default(DEFAULT_INSTANCES)
     .describe('Number of processes to run in shared mode; sessions are spread across them.'),

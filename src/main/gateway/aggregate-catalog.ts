@@ -16,6 +16,8 @@ type Item = Record<string, unknown>;
 interface ResolvedList {
   items: Item[];
   index?: { key: string; values: Set<unknown> };
+  /** Tools by name, made on first use. */
+  byName?: Map<unknown, Item>;
 }
 
 /**
@@ -67,6 +69,30 @@ export class AggregateCatalog {
       found = server;
     }
     return found;
+  }
+
+  /**
+   * A tool's definition by name, on one server or on any ('' ), without waiting when the lists are in:
+   * a 2026-07-28 call is checked against it (its `x-mcp-header` parameters) on the hot path.
+   */
+  tool(server: string, name: string): Item | undefined | Promise<Item | undefined> {
+    const servers = server === '' ? this.#servers : [server];
+    let waiting = false;
+    for (const each of servers) {
+      if (!this.#offersKind(each, 'tools')) continue;
+      const resolved = this.#resolved.get(each)?.tools;
+      if (!resolved) {
+        waiting = true;
+        continue;
+      }
+      resolved.byName ??= new Map(resolved.items.map((item) => [item.name, item]));
+      const found = resolved.byName.get(name);
+      if (found) return found;
+    }
+    if (!waiting) return undefined;
+    return Promise.all(servers.map((each) => this.listOf(each, 'tools'))).then((lists) =>
+      lists.flat().find((item) => item.name === name),
+    );
   }
 
   /** Every running exposed server's items of one kind, each carrying `server`. */

@@ -7,21 +7,24 @@ import {
 } from '../../shared/json-rpc.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ServerConfig } from '../config/config-schema.js';
-import type { McpClient, McpLoggingLevel } from '../mcp-client.js';
+import type { McpClient, McpLoggingLevel, McpRequestOptions } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
 import type { AggregateCatalog, CatalogKind } from './aggregate-catalog.js';
-import { type ClientSession, type InflightCall, idKey, type OutletRef } from './client-session.js';
+import { BackendSubscriptions } from './backend-subscriptions.js';
+import { CAPABILITY_FOR_REQUEST, ClientRequests, refuseUndeclared } from './client-requests.js';
+import {
+  type ClientSession,
+  type InflightCall,
+  idKey,
+  type OutletRef,
+  type SessionDirectory,
+} from './client-session.js';
+import { BackendListen, subscriptionIdOf } from './era/backend-listen.js';
+import { relayInputRequests } from './era/input-request-relay.js';
 import type { GatewayMetrics, RequestOutcome } from './gateway-metrics.js';
 import { IsolatedProcesses } from './isolated-processes.js';
 import { LOG_LEVEL_RANK } from './log-levels.js';
-
-/** What the hub needs from the session layer: the sessions, a way to reach a client, and to end one. */
-export interface SessionDirectory {
-  sessions(): Iterable<ClientSession>;
-  closeSession(session: ClientSession, reason: string): void;
-  /** Sends a message to a session: on `via` when given (a request's own stream), else its stream. */
-  sendToSession(session: ClientSession, msg: Record<string, unknown>, via?: OutletRef): boolean;
-}
+import { modernEnvelope } from './modern-envelope.js';
 
 /** A client request on its way to a backend. */
 export interface ForwardRequest {
@@ -52,48 +55,10 @@ export function coversUri(subscribed: string, uri: string): boolean {
  */
 export const GATEWAY_CLIENT_CAPABILITIES = { sampling: {}, elicitation: {} };
 
-/**
- * Refuses what the chosen session did not declare: tool-enabled sampling without `sampling.tools`, and an
- * elicitation mode (`form` by default, or `url`) outside its `elicitation` capability (`{}` means form).
- */
-function refuseUndeclaredMode(request: JsonRpcRequest, session: ClientSession): void {
-  const params = request.params ?? {};
-  const caps = session.clientCapabilities;
-  if (
-    request.method === 'sampling/createMessage' &&
-    (params.tools !== undefined || params.toolChoice !== undefined)
-  ) {
-    if (!isObject(caps.sampling) || !isObject(caps.sampling.tools))
-      throw new JsonRpcError(
-        RpcErrorCode.INVALID_PARAMS,
-        'The client did not declare sampling.tools; sampling with tools cannot be sent to it.',
-      );
-  }
-  if (request.method === 'elicitation/create') {
-    const mode = typeof params.mode === 'string' ? params.mode : 'form';
-    const declared = isObject(caps.elicitation) ? caps.elicitation : {};
-    const supported = Object.keys(declared).length === 0 ? mode === 'form' : isObject(declared[mode]);
-    if (!supported)
-      throw new JsonRpcError(
-        RpcErrorCode.INVALID_PARAMS,
-        `The client does not support elicitation mode "${mode}".`,
-      );
-  }
-}
-
-/** How long a client has to answer a backend's sampling/elicitation/roots request. */
-export const SERVER_REQUEST_TIMEOUT_MS = 120_000;
-
 const LIST_CHANGED: Record<string, CatalogKind> = {
   'notifications/tools/list_changed': 'tools',
   'notifications/resources/list_changed': 'resources',
   'notifications/prompts/list_changed': 'prompts',
-};
-
-const CAPABILITY_FOR_REQUEST: Record<string, string> = {
-  'sampling/createMessage': 'sampling',
-  'elicitation/create': 'elicitation',
-  'roots/list': 'roots',
 };
 
 /**
@@ -117,10 +82,10 @@ export class BackendHub {
     McpClient,
     Map<string, { session: ClientSession; id: string; via?: OutletRef }>
   >();
-  /** Per backend process: backend subscribes still waiting for their answer, by URI. */
-  #subscribing = new WeakMap<McpClient, Map<string, Promise<void>>>();
-  /** Per backend process: subscribed URI -> number of sessions subscribed through it. */
-  #subscriptions = new WeakMap<McpClient, Map<string, number>>();
+  /** Per 2026-07-28 backend process: the gateway's listen stream on it. */
+  readonly #listens = new WeakMap<McpClient, BackendListen>();
+  readonly #subscriptions: BackendSubscriptions;
+  readonly #requests: ClientRequests;
 
   constructor(
     supervisor: Supervisor,
@@ -134,6 +99,17 @@ export class BackendHub {
     this.#directory = directory;
     this.#logger = logger;
     this.#metrics = metrics;
+    this.#requests = new ClientRequests(directory);
+    this.#subscriptions = new BackendSubscriptions(
+      supervisor,
+      directory,
+      logger,
+      (session, server) =>
+        supervisor.get(server).config.sessionMode === 'isolated'
+          ? this.clientFor(session, server)
+          : this.clientOf(server),
+      (client) => this.#listens.get(client),
+    );
     this.#isolated = new IsolatedProcesses(
       supervisor,
       directory,
@@ -149,14 +125,31 @@ export class BackendHub {
    */
   attach(server: string, client: McpClient, owner?: ClientSession): void {
     client.onNotification((message) => {
-      if (message.method === 'notifications/cancelled') this.#onBackendCancelled(client, message.params);
-      else this.#onNotification(server, message, owner);
+      if (client.era === 'modern') {
+        // Listen-stream traffic is the BackendListen's; a cancel from a modern server only ends a listen.
+        if (message.method === 'notifications/cancelled' || subscriptionIdOf(message) !== undefined) return;
+        this.#onNotification(server, client, message, owner);
+      } else if (message.method === 'notifications/cancelled')
+        this.#onBackendCancelled(client, message.params);
+      else this.#onNotification(server, client, message, owner);
     });
     for (const method of Object.keys(CAPABILITY_FOR_REQUEST)) {
       client.setRequestHandler(method, (_params, request) =>
         this.#onServerRequest(server, client, request, owner),
       );
     }
+    const connected = () => {
+      if (client.era !== 'modern') return;
+      const listen = new BackendListen(
+        client,
+        (message) => this.#onNotification(server, client, message, owner),
+        this.#logger.child({ server }),
+      );
+      this.#listens.set(client, listen);
+      listen.start();
+    };
+    if (client.initializeResult) connected();
+    else client.onConnected(connected);
   }
 
   /** The running client of a server, or a JSON-RPC error saying why there is none. */
@@ -225,6 +218,15 @@ export class BackendHub {
       const { progressToken: _dropped, ...restMeta } = meta as Record<string, unknown>;
       params = { ...request.params, _meta: restMeta };
     }
+    let era: Pick<McpRequestOptions, 'inputRequired'> = {};
+    if (client.era === 'modern') {
+      params = modernEnvelope(session, params);
+      // A modern caller does its own rounds; a 2025 caller is asked on its stream, as a 2025 server would.
+      era = {
+        inputRequired:
+          session.era === 'modern' ? 'return' : relayInputRequests(this.#requests, session, call),
+      };
+    }
     const started = performance.now();
     const done = (outcome: RequestOutcome) => {
       if (session.inflight?.get(key) === call) session.inflight?.delete(key);
@@ -239,6 +241,7 @@ export class BackendHub {
         timeoutMs: config.requestTimeoutMs,
         resetTimeoutOnProgress: true,
         maxTotalTimeoutMs: config.requestTimeoutMs * 10,
+        ...era,
         ...(clientToken === undefined
           ? {}
           : {
@@ -255,7 +258,8 @@ export class BackendHub {
       .then(
         (result) => {
           done('ok');
-          return result;
+          // Written back in the 2025 shape: the 2026 result markers mean nothing to a 2025 client.
+          return client.era === 'modern' && session.era === 'legacy' ? asLegacyResult(result) : result;
         },
         (error: unknown) => {
           done(error instanceof CancelledError ? 'cancelled' : 'error');
@@ -277,13 +281,7 @@ export class BackendHub {
     for (const call of session.inflight?.values() ?? [])
       call.cancel(new CancelledError('The session ended.'));
     session.inflight?.clear();
-    for (const pending of session.serverRequests?.values() ?? []) {
-      clearTimeout(pending.timer);
-      pending.reject(
-        new JsonRpcError(RpcErrorCode.INTERNAL_ERROR, 'The client session ended before answering.'),
-      );
-    }
-    session.serverRequests?.clear();
+    this.#requests.release(session);
     for (const busy of this.#busy.values()) busy.delete(session);
     for (const [server, uris] of [...(session.subscriptions ?? [])]) {
       for (const uri of [...uris]) void this.unsubscribe(session, server, uri);
@@ -298,7 +296,7 @@ export class BackendHub {
     for (const starting of session.isolated?.values() ?? []) {
       void starting.then(
         (managed) => {
-          if (managed.status === 'running')
+          if (managed.status === 'running' && managed.client.era === 'legacy')
             managed.client.connection.notify(method, isObject(params) ? params : undefined);
         },
         () => {},
@@ -306,90 +304,17 @@ export class BackendHub {
     }
   }
 
-  /**
-   * `resources/subscribe`, reference-counted: the backend hears one subscribe per URI however many
-   * sessions subscribe, and one unsubscribe when the last of them leaves. Shared servers hold
-   * subscriptions on their primary process; an isolated session on its own process.
-   */
-  async subscribe(session: ClientSession, server: string, uri: string): Promise<void> {
-    let uris = session.subscriptions?.get(server);
-    if (uris?.has(uri)) return;
-    const client = await this.#subscriptionClient(session, server);
-    const counts = this.#subscriptionCounts(client);
-    const count = counts.get(uri) ?? 0;
-    // Counted before the backend answers, so concurrent subscribers share the first one's request.
-    counts.set(uri, count + 1);
-    let pending = this.#subscribing.get(client);
-    try {
-      if (count === 0) {
-        const request = client.request('resources/subscribe', { uri }).then(() => {});
-        if (!pending) {
-          pending = new Map();
-          this.#subscribing.set(client, pending);
-        }
-        pending.set(uri, request);
-        await request.finally(() => pending!.delete(uri));
-      } else await pending?.get(uri);
-    } catch (error) {
-      const left = (counts.get(uri) ?? 1) - 1;
-      if (left > 0) counts.set(uri, left);
-      else counts.delete(uri);
-      throw error;
-    }
-    uris = session.subscriptions?.get(server);
-    if (!uris) {
-      uris = new Set();
-      session.subscriptionMap().set(server, uris);
-    }
-    uris.add(uri);
+  /** `resources/subscribe`, reference-counted onto the backend (see BackendSubscriptions). */
+  subscribe(session: ClientSession, server: string, uri: string): Promise<void> {
+    return this.#subscriptions.subscribe(session, server, uri);
   }
 
-  async unsubscribe(session: ClientSession, server: string, uri: string): Promise<void> {
-    const uris = session.subscriptions?.get(server);
-    if (!uris?.delete(uri)) return;
-    const client = await this.#runningSubscriptionClient(session, server);
-    if (!client) return; // the process is gone, and its subscriptions with it
-    const counts = this.#subscriptionCounts(client);
-    const left = (counts.get(uri) ?? 1) - 1;
-    if (left > 0) {
-      counts.set(uri, left);
-      return;
-    }
-    counts.delete(uri);
-    await client
-      .request('resources/unsubscribe', { uri })
-      .catch((error: unknown) =>
-        this.#logger.warn({ server, uri, err: error }, 'backend unsubscribe failed'),
-      );
+  unsubscribe(session: ClientSession, server: string, uri: string): Promise<void> {
+    return this.#subscriptions.unsubscribe(session, server, uri);
   }
 
-  #subscriptionClient(session: ClientSession, server: string): Promise<McpClient> | McpClient {
-    return this.#supervisor.get(server).config.sessionMode === 'isolated'
-      ? this.clientFor(session, server)
-      : this.clientOf(server);
-  }
-
-  async #runningSubscriptionClient(session: ClientSession, server: string): Promise<McpClient | undefined> {
-    const managed =
-      this.#supervisor.get(server).config.sessionMode === 'isolated'
-        ? await session.isolated?.get(server)?.catch(() => undefined)
-        : this.#supervisor.get(server);
-    return managed?.status === 'running' ? managed.client : undefined;
-  }
-
-  /** Subscriptions live on the backend process: after a restart they are gone, so the counts restart too. */
   forgetSubscriptions(server: string): void {
-    if (this.#supervisor.get(server).config.sessionMode === 'isolated') return;
-    for (const session of this.#directory.sessions()) session.subscriptions?.delete(server);
-  }
-
-  #subscriptionCounts(client: McpClient): Map<string, number> {
-    let counts = this.#subscriptions.get(client);
-    if (!counts) {
-      counts = new Map();
-      this.#subscriptions.set(client, counts);
-    }
-    return counts;
+    this.#subscriptions.forget(server);
   }
 
   /**
@@ -401,8 +326,10 @@ export class BackendHub {
       this.#logger.warn({ server, err: error }, 'could not set the backend log level');
     if (this.#supervisor.get(server).config.sessionMode === 'isolated') {
       const managed = await session?.isolated?.get(server)?.catch(() => undefined);
-      if (session?.logLevel && managed?.status === 'running' && managed.client.serverCapabilities.logging)
-        await managed.client.setLoggingLevel(session.logLevel).catch(warn);
+      const client = managed?.status === 'running' ? managed.client : undefined;
+      // A 2026-07-28 backend takes the level with each request instead.
+      if (session?.logLevel && client?.era === 'legacy' && client.serverCapabilities.logging)
+        await client.setLoggingLevel(session.logLevel).catch(warn);
       return;
     }
     let lowest: McpLoggingLevel | undefined;
@@ -414,8 +341,10 @@ export class BackendHub {
     const level = lowest;
     await Promise.all(
       this.#supervisor.instancesOf(server).map(async (instance) => {
-        if (instance.status !== 'running' || !instance.client.serverCapabilities.logging) return;
-        await instance.client.setLoggingLevel(level).catch(warn);
+        if (instance.status !== 'running') return;
+        const client = instance.client;
+        if (client.era !== 'legacy' || !client.serverCapabilities.logging) return;
+        await client.setLoggingLevel(level).catch(warn);
       }),
     );
   }
@@ -434,7 +363,12 @@ export class BackendHub {
     }
   }
 
-  #onNotification(server: string, message: JsonRpcNotification, owner?: ClientSession): void {
+  #onNotification(
+    server: string,
+    client: McpClient,
+    message: JsonRpcNotification,
+    owner?: ClientSession,
+  ): void {
     const kind = LIST_CHANGED[message.method];
     const isolatedServer = !owner && this.#supervisor.get(server).config.sessionMode === 'isolated';
     if (kind) {
@@ -453,7 +387,21 @@ export class BackendHub {
       case 'notifications/message': {
         const level = message.params?.level as McpLoggingLevel | undefined;
         const rank = level ? (LOG_LEVEL_RANK[level] ?? 0) : 0;
-        fanOut((s) => s.logLevel !== undefined && rank >= LOG_LEVEL_RANK[s.logLevel]);
+        const wants = (s: ClientSession) => s.logLevel !== undefined && rank >= LOG_LEVEL_RANK[s.logLevel];
+        // A 2025 backend logs for every session it serves, as a 2025 server does for its one client.
+        if (client.era === 'legacy') fanOut((s) => s.era === 'legacy' && wants(s));
+        else if (owner) fanOut(wants);
+        if (owner) return;
+        // A request's own log lines (all a 2026 backend sends, and all a stateless caller may see): stdio
+        // says nothing of which request a line belongs to, so it goes to a caller only when that caller
+        // is the only one on the process.
+        const sole = this.#soleCaller(client);
+        if (sole && (sole.era === 'modern' || client.era === 'modern') && wants(sole))
+          this.#directory.sendToSession(
+            sole,
+            message as unknown as Record<string, unknown>,
+            this.#replyTo(sole, server),
+          );
         return;
       }
       case 'notifications/resources/updated': {
@@ -468,6 +416,20 @@ export class BackendHub {
       default:
         this.#logger.debug({ server, method: message.method }, 'backend notification not routed');
     }
+  }
+
+  /** The one session with calls in flight on a backend process, if there is exactly one. */
+  #soleCaller(client: McpClient): ClientSession | undefined {
+    const busy = this.#busy.get(client);
+    if (busy?.size !== 1) return undefined;
+    const [session] = busy.keys();
+    return session?.closed ? undefined : session;
+  }
+
+  /** Where a session's traffic about its call on `server` goes: that call's stream, if it has one. */
+  #replyTo(session: ClientSession, server: string): OutletRef | undefined {
+    for (const call of session.inflight?.values() ?? []) if (call.server === server) return call.replyTo;
+    return undefined;
   }
 
   /** To every session of the server that wants it; to the owner alone for an isolated process. */
@@ -507,45 +469,22 @@ export class BackendHub {
       throw new JsonRpcError(RpcErrorCode.METHOD_NOT_FOUND, `${request.method} cannot be routed: ${why}.`);
     }
     const session = busy[0]!;
-    refuseUndeclaredMode(request, session);
-    const related = [...(session.inflight?.values() ?? [])].find((call) => call.server === server)?.replyTo;
-    const id = session.nextServerRequestId();
+    refuseUndeclared(request.method, request.params, session);
+    const related = this.#replyTo(session, server);
     let asked = this.#asked.get(client);
     if (!asked) {
       asked = new Map();
       this.#asked.set(client, asked);
     }
     const backendKey = idKey(request.id);
-    asked.set(backendKey, { session, id, ...(related ? { via: related } : {}) });
-    const forget = () => {
-      asked.delete(backendKey);
-      if (asked.size === 0 && this.#asked.get(client) === asked) this.#asked.delete(client);
-    };
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        session.serverRequests?.delete(id);
-        reject(
-          new JsonRpcError(
-            RpcErrorCode.REQUEST_TIMEOUT,
-            `The client did not answer ${request.method} in time.`,
-          ),
-        );
-      }, SERVER_REQUEST_TIMEOUT_MS);
-      timer.unref();
-      session.serverRequestMap().set(id, { resolve, reject, timer });
-      const sent = this.#directory.sendToSession(
-        session,
-        { jsonrpc: '2.0', id, method: request.method, ...(request.params ? { params: request.params } : {}) },
-        related,
-      );
-      if (!sent) {
-        clearTimeout(timer);
-        session.serverRequests?.delete(id);
-        reject(
-          new JsonRpcError(RpcErrorCode.INTERNAL_ERROR, 'The client session has no open stream to ask on.'),
-        );
-      }
-    }).finally(forget);
+    return this.#requests
+      .ask(session, request.method, request.params, related, (id) =>
+        asked.set(backendKey, { session, id, ...(related ? { via: related } : {}) }),
+      )
+      .finally(() => {
+        asked.delete(backendKey);
+        if (asked.size === 0 && this.#asked.get(client) === asked) this.#asked.delete(client);
+      });
   }
 
   /**
@@ -558,33 +497,18 @@ export class BackendHub {
     const target = this.#asked.get(client)?.get(idKey(requestId));
     if (!target) return;
     const { session, id, via } = target;
-    const pending = session.serverRequests?.get(id);
-    if (pending) {
-      session.serverRequests?.delete(id);
-      clearTimeout(pending.timer);
-      pending.reject(new CancelledError('Cancelled by the server.'));
-    }
-    const reason = typeof params?.reason === 'string' ? { reason: params.reason } : {};
-    this.#directory.sendToSession(
-      session,
-      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, ...reason } },
-      via,
-    );
+    this.#requests.withdraw(session, id, via, typeof params?.reason === 'string' ? params.reason : undefined);
   }
 
   /** A client's answer to a request we forwarded from a backend. */
   answerServerRequest(session: ClientSession, message: Record<string, unknown>): void {
-    const id = typeof message.id === 'string' ? message.id : undefined;
-    const pending = id ? session.serverRequests?.get(id) : undefined;
-    if (!pending || !id) return;
-    session.serverRequests?.delete(id);
-    clearTimeout(pending.timer);
-    if (isObject(message.error)) {
-      const code = typeof message.error.code === 'number' ? message.error.code : RpcErrorCode.INTERNAL_ERROR;
-      const text = typeof message.error.message === 'string' ? message.error.message : 'Client error';
-      pending.reject(new JsonRpcError(code, text, message.error.data));
-    } else {
-      pending.resolve(message.result);
-    }
+    this.#requests.answer(session, message);
   }
+}
+
+/** A 2026-07-28 result as a 2025 client reads it: without `resultType` and the cache hints. */
+function asLegacyResult(result: unknown): unknown {
+  if (!isObject(result) || !('resultType' in result)) return result;
+  const { resultType: _type, ttlMs: _ttl, cacheScope: _scope, ...rest } = result;
+  return rest;
 }

@@ -35,6 +35,14 @@ export interface PendingServerRequest {
   timer: NodeJS.Timeout;
 }
 
+/** What the backend side needs from the session layer: the sessions, a way to reach a client, and to end one. */
+export interface SessionDirectory {
+  sessions(): Iterable<ClientSession>;
+  closeSession(session: ClientSession, reason: string): void;
+  /** Sends a message to a session: on `via` when given (a request's own stream), else its stream. */
+  sendToSession(session: ClientSession, msg: Record<string, unknown>, via?: OutletRef): boolean;
+}
+
 /** Key for a client's JSON-RPC id that keeps its type: `1` and `"1"` are different requests. */
 export function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? `n${id}` : `s${id}`;
@@ -62,6 +70,8 @@ export class ClientSession {
   stream: OutletRef | undefined;
   protocolVersion: string | undefined;
   clientCapabilities: Record<string, unknown> = NO_CAPABILITIES;
+  /** What the client says it is (`clientInfo` of initialize or of `_meta`), told to modern backends. */
+  clientInfo: Record<string, unknown> | undefined;
   logLevel: McpLoggingLevel | undefined;
   initialized = false;
   closed = false;

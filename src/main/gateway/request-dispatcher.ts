@@ -125,6 +125,7 @@ export class RequestDispatcher {
     const version = negotiateProtocolVersion(params?.protocolVersion);
     session.protocolVersion = version;
     session.clientCapabilities = isObject(params?.capabilities) ? params.capabilities : {};
+    if (isObject(params?.clientInfo)) session.clientInfo = params.clientInfo;
     return { ...this.describe(session.target), protocolVersion: version };
   }
 
@@ -146,6 +147,11 @@ export class RequestDispatcher {
       serverInfo: this.serverInfo(''),
       instructions: AGGREGATE_INSTRUCTIONS,
     };
+  }
+
+  /** A tool's definition on an endpoint, from the cached lists (see AggregateCatalog.tool). */
+  tool(target: string, name: string): Params | undefined | Promise<Params | undefined> {
+    return this.#catalog.tool(target, name);
   }
 
   /**

@@ -6,8 +6,8 @@ import {
 } from '../../shared/frames.js';
 import { type Logger, shortId } from '../../shared/logger.js';
 import { allowsPrimingEvents } from '../../shared/protocol-versions.js';
-import type { BackendHub, SessionDirectory } from './backend-hub.js';
-import { ClientSession, type OutletRef } from './client-session.js';
+import type { BackendHub } from './backend-hub.js';
+import { ClientSession, type OutletRef, type SessionDirectory } from './client-session.js';
 import { LegacyEdge, parseClientMessage, SESSION_NOT_FOUND } from './era/legacy-edge.js';
 import { ModernEdge } from './era/modern-edge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';

@@ -135,6 +135,9 @@ export function postModern(
     sseOk,
     era: 'modern',
     ...(exchange.info.authorization ? { principal: principalOf(exchange.info.authorization) } : {}),
+    ...(exchange.info.mcpParams && message.method === 'tools/call'
+      ? { mcpParams: exchange.info.mcpParams }
+      : {}),
     json: body.text,
   });
 }

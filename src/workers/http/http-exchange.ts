@@ -44,7 +44,19 @@ export interface RequestInfo {
   /** 2026-07-28's mirrored request headers: the body's `method`, and its `params.name` or `params.uri`. */
   mcpMethod: string;
   mcpName: string;
+  /** `Mcp-Param-{Name}` headers of a `tools/call` (lower-cased `name`), when it has any. */
+  mcpParams?: Record<string, string>;
   contentLength: number | undefined;
+}
+
+/** 2026-07-28's headers mirrored from tool parameters (`x-mcp-header`), lower-cased as both engines give names. */
+const MCP_PARAM_PREFIX = 'mcp-param-';
+
+/** Keeps a header if it is an `Mcp-Param-{Name}` one (`name` lower-cased), by `Name`. */
+export function noteMcpParam(info: RequestInfo, name: string, value: string): void {
+  if (!name.startsWith(MCP_PARAM_PREFIX)) return;
+  info.mcpParams ??= {};
+  info.mcpParams[name.slice(MCP_PARAM_PREFIX.length)] = value;
 }
 
 /** Header lines of an answer; names may repeat. */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HttpEngine, ListenOptions, RequestHandler } from './http-engine.js';
-import { HttpExchange, type RequestInfo } from './http-exchange.js';
+import { HttpExchange, noteMcpParam, type RequestInfo } from './http-exchange.js';
 
 /** Idle keep-alive connections are closed after this long, as uWS does. */
 const KEEP_ALIVE_TIMEOUT_MS = 10_000;
@@ -72,6 +72,8 @@ function readRequest(req: IncomingMessage): RequestInfo {
       case 'content-length':
         info.contentLength = value ? Number(value) : undefined;
         break;
+      default:
+        noteMcpParam(info, name, value);
     }
   }
   return info;

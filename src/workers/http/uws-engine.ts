@@ -1,10 +1,10 @@
 import uWS from 'uWebSockets.js';
 import type { HttpEngine, ListenOptions, RequestHandler } from './http-engine.js';
-import { HttpExchange, type RequestInfo } from './http-exchange.js';
+import { HttpExchange, noteMcpParam, type RequestInfo } from './http-exchange.js';
 
 function readRequest(req: uWS.HttpRequest): RequestInfo {
   const length = req.getHeader('content-length');
-  return {
+  const info: RequestInfo = {
     method: req.getCaseSensitiveMethod().toUpperCase(),
     path: req.getUrl(),
     rawQuery: req.getQuery() ?? '',
@@ -20,6 +20,12 @@ function readRequest(req: uWS.HttpRequest): RequestInfo {
     mcpName: req.getHeader('mcp-name'),
     contentLength: length ? Number(length) : undefined,
   };
+  // Only a tool call mirrors parameters into headers; other requests skip the walk over every header.
+  if (info.mcpMethod === 'tools/call')
+    req.forEach((name, value) => {
+      noteMcpParam(info, name, value);
+    });
+  return info;
 }
 
 /**

@@ -127,8 +127,28 @@ export class InputRequiredBridge {
   }
 
   /**
-   * A retry carrying `requestState`: continues the waiting call it names, on `own`. Returns an error to
-   * answer with when the state is forged, expired, used, or not this caller's or this request's.
+   * A 2026-07-28 backend's own `input_required` on its way to a modern caller: its `requestState` is
+   * sealed inside one of ours, bound like ours to the caller and the request, so the retry comes back
+   * through the same checks (and a later cluster can verify it anywhere).
+   */
+  wrap(call: ModernCall, result: Params): Params {
+    if (typeof result.requestState !== 'string') return result;
+    const requestState = this.#codec.seal({
+      i: this.#codec.instance,
+      c: '',
+      r: 0,
+      e: Date.now() + this.#waitMs,
+      b: call.binding,
+      p: call.principal,
+      s: result.requestState,
+    });
+    return { ...result, requestState };
+  }
+
+  /**
+   * A retry carrying `requestState`: continues the waiting call it names, on `own`; or, for a wrapped
+   * backend state, says which inner state to forward. Returns an error to answer with when the state is
+   * forged, expired, used, or not this caller's or this request's.
    */
   resume(
     own: OutletRef,
@@ -136,29 +156,32 @@ export class InputRequiredBridge {
     method: string,
     params: Params,
     principal: string,
-  ): { code: number; message: string } | undefined {
+  ): { error: { code: number; message: string } } | { forward: string } | undefined {
     const opened = this.#codec.open(params.requestState);
     if (!opened.ok)
-      return { code: RpcErrorCode.INVALID_PARAMS, message: `Invalid requestState: ${opened.why}.` };
+      return {
+        error: { code: RpcErrorCode.INVALID_PARAMS, message: `Invalid requestState: ${opened.why}.` },
+      };
     const { payload } = opened;
+    if (payload.s !== undefined) {
+      const wrong = this.#mismatch(payload.b, payload.p, method, params, principal);
+      return wrong ? { error: wrong } : { forward: payload.s };
+    }
     const waiting = this.#waiting.get(payload.c);
     if (!waiting || waiting.call.round !== payload.r)
       return {
-        code: RpcErrorCode.INVALID_PARAMS,
-        message:
-          'Invalid requestState: it was already used, or its call has ended; send the request again without it.',
+        error: {
+          code: RpcErrorCode.INVALID_PARAMS,
+          message:
+            'Invalid requestState: it was already used, or its call has ended; send the request again without it.',
+        },
       };
     const { call, timer } = waiting;
-    if (payload.b !== InputRequiredBridge.binding(method, params) || call.method !== method)
-      return {
-        code: RpcErrorCode.INVALID_PARAMS,
-        message: 'Invalid requestState: it belongs to another request.',
-      };
-    if (payload.p !== principal)
-      return {
-        code: RpcErrorCode.INVALID_PARAMS,
-        message: 'Invalid requestState: it belongs to another caller.',
-      };
+    const wrong =
+      call.method === method
+        ? this.#mismatch(payload.b, payload.p, method, params, principal)
+        : this.#mismatch('', payload.p, method, params, principal);
+    if (wrong) return { error: wrong };
     clearTimeout(timer);
     this.#waiting.delete(call.id);
     const responses = isObject(params.inputResponses) ? params.inputResponses : {};
@@ -184,6 +207,26 @@ export class InputRequiredBridge {
     call.requestId = requestId;
     call.phase = 'running';
     this.#host.resumed(call);
+    return undefined;
+  }
+
+  #mismatch(
+    binding: string,
+    statePrincipal: string,
+    method: string,
+    params: Params,
+    principal: string,
+  ): { code: number; message: string } | undefined {
+    if (binding !== InputRequiredBridge.binding(method, params))
+      return {
+        code: RpcErrorCode.INVALID_PARAMS,
+        message: 'Invalid requestState: it belongs to another request.',
+      };
+    if (statePrincipal !== principal)
+      return {
+        code: RpcErrorCode.INVALID_PARAMS,
+        message: 'Invalid requestState: it belongs to another caller.',
+      };
     return undefined;
   }
 

@@ -4,7 +4,7 @@ import { CancelledError } from '../../../shared/errors.js';
 import { type ClientMessageFrame, FrameKind, type MainToWorkerFrame } from '../../../shared/frames.js';
 import { isObject, type JsonRpcId, RpcErrorCode } from '../../../shared/json-rpc.js';
 import type { Logger } from '../../../shared/logger.js';
-import { MetaKey } from '../../../shared/modern-protocol.js';
+import { MetaKey, ModernErrorCode } from '../../../shared/modern-protocol.js';
 import { ALL_PROTOCOL_VERSIONS } from '../../../shared/protocol-versions.js';
 import { ClientSession, type OutletRef } from '../client-session.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
@@ -12,6 +12,7 @@ import { isMcpLoggingLevel } from '../log-levels.js';
 import type { RequestDispatcher } from '../request-dispatcher.js';
 import { InputRequiredBridge, type ModernCall } from './input-required-bridge.js';
 import { ListenStream, readListenFilter } from './listen-stream.js';
+import { paramHeaderMismatch, paramHeadersOf } from './param-headers.js';
 
 type Params = Record<string, unknown>;
 
@@ -126,9 +127,35 @@ export class ModernEdge {
       return;
     }
     if (params && 'requestState' in params) {
-      this.#resume(own, frame, id, method, params);
+      this.#resume({ own, frame, id, method, params }, params);
       return;
     }
+    this.#start({ own, frame, id, method, params });
+  }
+
+  /** A tool call is checked against its tool's mirrored parameters first (the list is cached). */
+  #start(request: Incoming): void {
+    const { own, frame, id, method, params } = request;
+    if (method !== 'tools/call' || typeof params?.name !== 'string') {
+      this.#run(request);
+      return;
+    }
+    const check = (tool: Params | undefined) => {
+      const wrong = tool && paramHeaderMismatch(paramHeadersOf(tool), params.arguments, frame.mcpParams);
+      if (wrong) {
+        this.#metrics?.request(method, 'error');
+        this.#reply(own, 400, id, {
+          code: ModernErrorCode.HEADER_MISMATCH,
+          message: `Header mismatch: ${wrong}`,
+        });
+      } else this.#run(request);
+    };
+    const tool = this.#dispatcher.tool(frame.target, params.name);
+    if (tool instanceof Promise) tool.then(check, () => check(undefined));
+    else check(tool);
+  }
+
+  #run({ own, frame, id, method, params }: Incoming): void {
     const session = this.#session(frame.target, params);
     if (method === 'server/discover') {
       this.#answer(own, id, method, session.target, this.#discover(session.target));
@@ -187,9 +214,14 @@ export class ModernEdge {
     this.#open.delete(outletKey(call.own.shard, call.own.outlet));
     this.#calls.delete(call.session);
     this.#bridge.forget(call);
-    if ('value' in outcome)
-      this.#answer(call.own, call.requestId, call.method, call.session.target, outcome.value);
-    else this.#fail(call.own, call.requestId, call.method, outcome.error);
+    if ('value' in outcome) {
+      // A 2026-07-28 backend's own rounds pass through; its state comes back to us sealed in ours.
+      const value =
+        isObject(outcome.value) && outcome.value.resultType === 'input_required'
+          ? this.#bridge.wrap(call, outcome.value)
+          : outcome.value;
+      this.#answer(call.own, call.requestId, call.method, call.session.target, value);
+    } else this.#fail(call.own, call.requestId, call.method, outcome.error);
   }
 
   /** The call answers on its current HTTP request; closing that request cancels it. */
@@ -212,11 +244,19 @@ export class ModernEdge {
   }
 
   /** A retry with `requestState`: continues a waiting call, or is refused before reaching any backend. */
-  #resume(own: OutletRef, frame: ClientMessageFrame, id: JsonRpcId, method: string, params: Params): void {
-    const refused = this.#bridge.resume(own, id, method, params, frame.principal ?? '');
-    if (refused) {
+  #resume(request: Incoming, params: Params): void {
+    const { own, frame, id, method } = request;
+    const resumed = this.#bridge.resume(own, id, method, params, frame.principal ?? '');
+    if (resumed && 'error' in resumed) {
       this.#metrics?.request(method, 'error');
-      this.#deliver(own, { jsonrpc: '2.0', id, error: refused });
+      this.#deliver(own, { jsonrpc: '2.0', id, error: resumed.error });
+    } else if (resumed) {
+      this.#start({ ...request, params: { ...params, requestState: resumed.forward } });
+    } else {
+      // The call's progress and log lines follow it to the retry's stream.
+      const call = this.#open.get(outletKey(own.shard, own.outlet));
+      for (const inflight of call?.session.inflight?.values() ?? [])
+        inflight.replyTo = frame.sseOk ? own : undefined;
     }
   }
 
@@ -295,6 +335,8 @@ export class ModernEdge {
     session.protocolVersion = meta[MetaKey.PROTOCOL_VERSION] as string;
     const capabilities = meta[MetaKey.CLIENT_CAPABILITIES];
     if (isObject(capabilities)) session.clientCapabilities = capabilities;
+    const clientInfo = meta[MetaKey.CLIENT_INFO];
+    if (isObject(clientInfo)) session.clientInfo = clientInfo;
     const level = meta[MetaKey.LOG_LEVEL];
     if (isMcpLoggingLevel(level)) session.logLevel = level;
     session.initialized = true;
@@ -318,7 +360,8 @@ export class ModernEdge {
     const ttl = CACHE_TTL_MS[method];
     if (ttl !== undefined) {
       result.ttlMs ??= ttl;
-      result.cacheScope ??= this.#cacheScope;
+      // A backend's own hint stands, except that nothing a caller had to authenticate for is public.
+      result.cacheScope = this.#cacheScope === 'private' ? 'private' : (result.cacheScope ?? 'public');
     }
     const serverInfo = this.#serverInfo(target);
     result._meta = { ...(isObject(result._meta) ? result._meta : {}), [MetaKey.SERVER_INFO]: serverInfo };
@@ -365,6 +408,15 @@ export class ModernEdge {
       body: { jsonrpc: '2.0', id, error },
     });
   }
+}
+
+/** A 2026-07-28 request as it arrived: where it answers, its frame, id, method and params. */
+interface Incoming {
+  own: OutletRef;
+  frame: ClientMessageFrame;
+  id: JsonRpcId;
+  method: string;
+  params: Params | undefined;
 }
 
 /** The key of a worker's outlet: calls and listen streams are found by the HTTP request they answer on. */

@@ -14,6 +14,11 @@ export interface RequestStatePayload {
   b: string;
   /** Digest of the caller's credentials (empty without auth): another caller cannot continue the call. */
   p: string;
+  /**
+   * Set when the state wraps a 2026-07-28 backend's own `requestState`: that backend holds no call (it is
+   * stateless), so the retry is forwarded as a new request carrying this inner state.
+   */
+  s?: string;
 }
 
 export type StateCheck = { ok: true; payload: RequestStatePayload } | { ok: false; why: string };
