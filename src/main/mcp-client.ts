@@ -5,13 +5,13 @@ import {
   ToolNotFoundError,
 } from '../shared/errors.js';
 import { isObject, type JsonRpcNotification, type JsonRpcRequest, RpcErrorCode } from '../shared/json-rpc.js';
-import { MetaKey, ModernErrorCode } from '../shared/modern-protocol.js';
+import { MetaKey } from '../shared/modern-protocol.js';
 import {
-  isModernProtocolVersion,
   isSupportedProtocolVersion,
   LATEST_PROTOCOL_VERSION,
   MODERN_PROTOCOL_VERSIONS,
 } from '../shared/protocol-versions.js';
+import { probeDiscover } from './discover-probe.js';
 import { fulfilInputRequired, type InputRequestResolver, isInputRequired } from './input-required-loop.js';
 import type { JsonRpcConnection, RequestOptions } from './json-rpc-connection.js';
 import type {
@@ -46,9 +46,6 @@ export type ServerEra = 'legacy' | 'modern';
 
 /** What to speak to a server: find out (`auto`), or only one era. */
 export type EraPreference = 'auto' | ServerEra;
-
-/** How long a `server/discover` probe may go unanswered before the server counts as legacy. */
-export const DISCOVER_PROBE_TIMEOUT_MS = 3_000;
 
 export interface McpRequestOptions extends RequestOptions {
   /**
@@ -130,56 +127,18 @@ export class McpClient {
     options: RequestOptions = {},
   ): Promise<InitializeResult> {
     if (preference === 'legacy') return this.#done(await this.initialize(options));
-    const probeMs =
-      preference === 'modern'
-        ? options.timeoutMs
-        : Math.min(DISCOVER_PROBE_TIMEOUT_MS, options.timeoutMs ?? DISCOVER_PROBE_TIMEOUT_MS);
-    let discovered: unknown;
-    try {
-      discovered = await this.#connection.request('server/discover', this.#withEnvelope(undefined), {
-        ...options,
-        ...(probeMs === undefined ? {} : { timeoutMs: probeMs }),
-      });
-    } catch (error) {
-      if (error instanceof JsonRpcError && error.rpcCode === ModernErrorCode.UNSUPPORTED_PROTOCOL_VERSION)
-        throw new ServerProcessError(
-          `Server "${this.serverName}" speaks only MCP versions ${JSON.stringify(supportedOf(error.data))}, ` +
-            `and mcp-runner speaks ${MODERN_PROTOCOL_VERSIONS.join(', ')} and 2024-11-05 to ${LATEST_PROTOCOL_VERSION}. Upgrade one of them.`,
-        );
-      if (preference === 'modern')
-        throw new ServerProcessError(
-          `Server "${this.serverName}" did not answer server/discover (${error instanceof Error ? error.message : String(error)}), ` +
-            `so it does not speak MCP 2026-07-28; set mcpServers.${this.serverName}.era to "auto" or "legacy".`,
-          { cause: error },
-        );
-      return this.#done(await this.initialize(options));
-    }
-    const versions =
-      isObject(discovered) && Array.isArray(discovered.supportedVersions) ? discovered.supportedVersions : [];
-    const version = versions.find(isModernProtocolVersion);
-    if (!isObject(discovered) || version === undefined) {
-      if (preference === 'modern')
-        throw new ServerProcessError(
-          `Server "${this.serverName}" answered server/discover with versions ${JSON.stringify(versions)}, none of ` +
-            `which mcp-runner speaks (${MODERN_PROTOCOL_VERSIONS.join(', ')}).`,
-        );
-      return this.#done(await this.initialize(options));
-    }
+    const probe = await probeDiscover(
+      (timeoutMs) =>
+        this.#connection.request('server/discover', this.#withEnvelope(undefined), { ...options, timeoutMs }),
+      this.serverName,
+      preference,
+      options.timeoutMs,
+    );
+    if (!probe) return this.#done(await this.initialize(options));
     this.#era = 'modern';
-    this.#modernVersion = version;
-    const meta = isObject(discovered._meta) ? discovered._meta : {};
-    const serverInfo = isObject(meta[MetaKey.SERVER_INFO])
-      ? meta[MetaKey.SERVER_INFO]
-      : { name: this.serverName, version: 'unknown' };
-    // The discover result stands in for an initialize result: capabilities, identity and instructions
-    // are what the rest of the gateway reads from either.
-    this.#initializeResult = {
-      protocolVersion: version,
-      capabilities: isObject(discovered.capabilities) ? discovered.capabilities : {},
-      serverInfo,
-      ...(typeof discovered.instructions === 'string' ? { instructions: discovered.instructions } : {}),
-    } as InitializeResult;
-    return this.#done(this.#initializeResult);
+    this.#modernVersion = probe.protocolVersion;
+    this.#initializeResult = probe;
+    return this.#done(probe);
   }
 
   #done(result: InitializeResult): InitializeResult {
@@ -404,9 +363,4 @@ export class McpClient {
       return Promise.reject(error);
     }
   }
-}
-
-/** The versions an UnsupportedProtocolVersion error's data lists. */
-function supportedOf(data: unknown): unknown {
-  return isObject(data) ? (data.supported ?? data.supportedVersions) : undefined;
 }

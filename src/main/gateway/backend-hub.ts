@@ -1,22 +1,20 @@
 import { CancelledError, JsonRpcError } from '../../shared/errors.js';
-import {
-  isObject,
-  type JsonRpcNotification,
-  type JsonRpcRequest,
-  RpcErrorCode,
-} from '../../shared/json-rpc.js';
+import { isObject, type JsonRpcRequest, RpcErrorCode } from '../../shared/json-rpc.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ServerConfig } from '../config/config-schema.js';
 import type { McpClient, McpLoggingLevel, McpRequestOptions } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
-import type { AggregateCatalog, CatalogKind } from './aggregate-catalog.js';
+import type { AggregateCatalog } from './aggregate-catalog.js';
+import { BackendNotifications } from './backend-notifications.js';
 import { BackendSubscriptions } from './backend-subscriptions.js';
+import { BusyLedger } from './busy-ledger.js';
 import { CAPABILITY_FOR_REQUEST, ClientRequests, refuseUndeclared } from './client-requests.js';
 import {
   type ClientSession,
   type InflightCall,
   idKey,
   type OutletRef,
+  replyToFor,
   type SessionDirectory,
 } from './client-session.js';
 import { BackendListen, subscriptionIdOf } from './era/backend-listen.js';
@@ -38,28 +36,11 @@ export interface ForwardRequest {
 }
 
 /**
- * Whether a subscription to `subscribed` covers an update of `uri`: the same resource, or one under it
- * (the spec lets an update name a sub-resource). A longer name that merely starts the same way
- * (`text/700` against `text/70`) is another resource.
- */
-export function coversUri(subscribed: string, uri: string): boolean {
-  if (uri === subscribed) return true;
-  const base = subscribed.endsWith('/') ? subscribed : `${subscribed}/`;
-  return uri.startsWith(base);
-}
-
-/**
  * What the gateway declares to shared backends: only what it can route to exactly one client. Not
  * `roots`: a shared backend would ask once, cache one session's answer and show it to every session.
  * An isolated process (one session's own) also gets `roots` when its session declared them.
  */
 export const GATEWAY_CLIENT_CAPABILITIES = { sampling: {}, elicitation: {} };
-
-const LIST_CHANGED: Record<string, CatalogKind> = {
-  'notifications/tools/list_changed': 'tools',
-  'notifications/resources/list_changed': 'resources',
-  'notifications/prompts/list_changed': 'prompts',
-};
 
 /**
  * Multiplexes many client sessions onto shared backends. Ids need no table of their own: each forwarded
@@ -70,13 +51,12 @@ const LIST_CHANGED: Record<string, CatalogKind> = {
  */
 export class BackendHub {
   readonly #supervisor: Supervisor;
-  readonly #catalog: AggregateCatalog;
   readonly #directory: SessionDirectory;
   readonly #logger: Logger;
   readonly #metrics: GatewayMetrics | undefined;
   readonly #isolated: IsolatedProcesses;
-  /** Per backend process: sessions with calls in flight on it, and how many. */
-  readonly #busy = new Map<McpClient, Map<ClientSession, number>>();
+  readonly #busy = new BusyLedger();
+  readonly #notifications: BackendNotifications;
   /** Per backend process: its requests now waiting on a client, by backend id (for its cancellations). */
   readonly #asked = new Map<
     McpClient,
@@ -95,11 +75,11 @@ export class BackendHub {
     metrics?: GatewayMetrics,
   ) {
     this.#supervisor = supervisor;
-    this.#catalog = catalog;
     this.#directory = directory;
     this.#logger = logger;
     this.#metrics = metrics;
     this.#requests = new ClientRequests(directory);
+    this.#notifications = new BackendNotifications(supervisor, catalog, directory, logger, this.#busy);
     this.#subscriptions = new BackendSubscriptions(
       supervisor,
       directory,
@@ -128,10 +108,10 @@ export class BackendHub {
       if (client.era === 'modern') {
         // Listen-stream traffic is the BackendListen's; a cancel from a modern server only ends a listen.
         if (message.method === 'notifications/cancelled' || subscriptionIdOf(message) !== undefined) return;
-        this.#onNotification(server, client, message, owner);
+        this.#notifications.route(server, client, message, owner);
       } else if (message.method === 'notifications/cancelled')
         this.#onBackendCancelled(client, message.params);
-      else this.#onNotification(server, client, message, owner);
+      else this.#notifications.route(server, client, message, owner);
     });
     for (const method of Object.keys(CAPABILITY_FOR_REQUEST)) {
       client.setRequestHandler(method, (_params, request) =>
@@ -142,7 +122,7 @@ export class BackendHub {
       if (client.era !== 'modern') return;
       const listen = new BackendListen(
         client,
-        (message) => this.#onNotification(server, client, message, owner),
+        (message) => this.#notifications.route(server, client, message, owner),
         this.#logger.child({ server }),
       );
       this.#listens.set(client, listen);
@@ -210,7 +190,7 @@ export class BackendHub {
     const key = idKey(request.clientId);
     const call: InflightCall = { server, cancel: () => {}, replyTo: request.relatedTo };
     session.inflightMap().set(key, call);
-    this.#markBusy(client, session, 1);
+    this.#busy.mark(client, session, 1);
     const meta = isObject(request.params?._meta) ? request.params._meta : undefined;
     const clientToken = meta?.progressToken;
     let params = request.params;
@@ -230,7 +210,7 @@ export class BackendHub {
     const started = performance.now();
     const done = (outcome: RequestOutcome) => {
       if (session.inflight?.get(key) === call) session.inflight?.delete(key);
-      this.#markBusy(client, session, -1);
+      this.#busy.mark(client, session, -1);
       this.#metrics?.backendRequest(server, (performance.now() - started) / 1000, outcome);
     };
     return client
@@ -282,7 +262,7 @@ export class BackendHub {
       call.cancel(new CancelledError('The session ended.'));
     session.inflight?.clear();
     this.#requests.release(session);
-    for (const busy of this.#busy.values()) busy.delete(session);
+    this.#busy.forget(session);
     for (const [server, uris] of [...(session.subscriptions ?? [])]) {
       for (const uri of [...uris]) void this.unsubscribe(session, server, uri);
     }
@@ -349,104 +329,6 @@ export class BackendHub {
     );
   }
 
-  #markBusy(client: McpClient, session: ClientSession, delta: number): void {
-    let busy = this.#busy.get(client);
-    if (!busy) {
-      busy = new Map();
-      this.#busy.set(client, busy);
-    }
-    const count = (busy.get(session) ?? 0) + delta;
-    if (count > 0) busy.set(session, count);
-    else {
-      busy.delete(session);
-      if (busy.size === 0) this.#busy.delete(client);
-    }
-  }
-
-  #onNotification(
-    server: string,
-    client: McpClient,
-    message: JsonRpcNotification,
-    owner?: ClientSession,
-  ): void {
-    const kind = LIST_CHANGED[message.method];
-    const isolatedServer = !owner && this.#supervisor.get(server).config.sessionMode === 'isolated';
-    if (kind) {
-      if (!owner) {
-        this.#catalog.invalidate(server, kind);
-        if (kind === 'resources') this.#catalog.invalidate(server, 'resourceTemplates');
-      }
-      // An isolated server's primary only serves the aggregated lists; its sessions have their own.
-      this.#fanOut(server, message, (s) => !isolatedServer || s.target === '', owner);
-      return;
-    }
-    if (isolatedServer) return; // the primary of an isolated server does no session's work
-    const fanOut = (wanted: (session: ClientSession) => boolean) =>
-      this.#fanOut(server, message, wanted, owner);
-    switch (message.method) {
-      case 'notifications/message': {
-        const level = message.params?.level as McpLoggingLevel | undefined;
-        const rank = level ? (LOG_LEVEL_RANK[level] ?? 0) : 0;
-        const wants = (s: ClientSession) => s.logLevel !== undefined && rank >= LOG_LEVEL_RANK[s.logLevel];
-        // A 2025 backend logs for every session it serves, as a 2025 server does for its one client.
-        if (client.era === 'legacy') fanOut((s) => s.era === 'legacy' && wants(s));
-        else if (owner) fanOut(wants);
-        if (owner) return;
-        // A request's own log lines (all a 2026 backend sends, and all a stateless caller may see): stdio
-        // says nothing of which request a line belongs to, so it goes to a caller only when that caller
-        // is the only one on the process.
-        const sole = this.#soleCaller(client);
-        if (sole && (sole.era === 'modern' || client.era === 'modern') && wants(sole))
-          this.#directory.sendToSession(
-            sole,
-            message as unknown as Record<string, unknown>,
-            this.#replyTo(sole, server),
-          );
-        return;
-      }
-      case 'notifications/resources/updated': {
-        const uri = message.params?.uri;
-        if (typeof uri !== 'string') return;
-        fanOut((s) => {
-          const uris = s.subscriptions?.get(server);
-          return uris !== undefined && [...uris].some((sub) => coversUri(sub, uri));
-        });
-        return;
-      }
-      default:
-        this.#logger.debug({ server, method: message.method }, 'backend notification not routed');
-    }
-  }
-
-  /** The one session with calls in flight on a backend process, if there is exactly one. */
-  #soleCaller(client: McpClient): ClientSession | undefined {
-    const busy = this.#busy.get(client);
-    if (busy?.size !== 1) return undefined;
-    const [session] = busy.keys();
-    return session?.closed ? undefined : session;
-  }
-
-  /** Where a session's traffic about its call on `server` goes: that call's stream, if it has one. */
-  #replyTo(session: ClientSession, server: string): OutletRef | undefined {
-    for (const call of session.inflight?.values() ?? []) if (call.server === server) return call.replyTo;
-    return undefined;
-  }
-
-  /** To every session of the server that wants it; to the owner alone for an isolated process. */
-  #fanOut(
-    server: string,
-    message: JsonRpcNotification,
-    wanted: (session: ClientSession) => boolean,
-    owner: ClientSession | undefined,
-  ): void {
-    const msg = message as unknown as Record<string, unknown>;
-    const audience = owner ? [owner] : this.#directory.sessions();
-    for (const session of audience) {
-      if (!session.closed && session.sees(server) && wanted(session))
-        this.#directory.sendToSession(session, msg);
-    }
-  }
-
   /**
    * A backend asks a client something. stdio carries no link to the request that caused it, so the rule
    * is: the one session that has a call in flight on this backend and declared the capability gets it.
@@ -459,7 +341,7 @@ export class BackendHub {
     owner: ClientSession | undefined,
   ): Promise<unknown> {
     const capability = CAPABILITY_FOR_REQUEST[request.method]!;
-    const candidates = owner ? [owner] : [...(this.#busy.get(client)?.keys() ?? [])];
+    const candidates = owner ? [owner] : [...this.#busy.sessionsOn(client)];
     const busy = candidates.filter((s) => !s.closed && s.clientCapabilities[capability] !== undefined);
     if (busy.length !== 1) {
       const why =
@@ -470,7 +352,7 @@ export class BackendHub {
     }
     const session = busy[0]!;
     refuseUndeclared(request.method, request.params, session);
-    const related = this.#replyTo(session, server);
+    const related = replyToFor(session, server);
     let asked = this.#asked.get(client);
     if (!asked) {
       asked = new Map();

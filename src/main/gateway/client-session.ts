@@ -43,6 +43,12 @@ export interface SessionDirectory {
   sendToSession(session: ClientSession, msg: Record<string, unknown>, via?: OutletRef): boolean;
 }
 
+/** Where a session's traffic about its call on `server` goes: that call's stream, if it has one. */
+export function replyToFor(session: ClientSession, server: string): OutletRef | undefined {
+  for (const call of session.inflight?.values() ?? []) if (call.server === server) return call.replyTo;
+  return undefined;
+}
+
 /** Key for a client's JSON-RPC id that keeps its type: `1` and `"1"` are different requests. */
 export function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? `n${id}` : `s${id}`;

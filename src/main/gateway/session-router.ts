@@ -13,8 +13,9 @@ import { ModernEdge } from './era/modern-edge.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { abandoned } from './isolated-processes.js';
 import { PrimingScheduler } from './priming-scheduler.js';
-import { type LoggedEvent, ReplayLog, STANDALONE_STREAM } from './replay-log.js';
+import { ReplayLog, STANDALONE_STREAM } from './replay-log.js';
 import type { RequestDispatcher } from './request-dispatcher.js';
+import { StreamWriter } from './stream-writer.js';
 
 export interface RouterOptions {
   maxSessions: number;
@@ -31,9 +32,6 @@ export interface RouterOptions {
 
 /** Sends a frame to one worker and returns its encoded size. */
 export type FrameSender = (shard: number, frame: MainToWorkerFrame) => number;
-
-/** The `retry:` hint given with priming events: how long a client waits before it resumes. */
-export const SSE_RETRY_MS = 1000;
 
 /** Answers GET /health, /status and /metrics (the gateway gathers what the workers know). */
 export type StatusProvider = (
@@ -61,10 +59,12 @@ export class SessionRouter implements SessionDirectory {
   #shards: () => Iterable<number> = () => [];
   #sweeper: NodeJS.Timeout | undefined;
   readonly #metrics: GatewayMetrics | undefined;
-  readonly #priming = new PrimingScheduler((session, ref) => this.#primeIfOwed(session, ref));
+  readonly #priming = new PrimingScheduler((session, ref) => this.#writer.primeIfOwed(session, ref));
+  readonly #writer: StreamWriter;
 
   constructor(send: FrameSender, options: RouterOptions, logger: Logger, metrics?: GatewayMetrics) {
     this.#send = send;
+    this.#writer = new StreamWriter(send, logger);
     this.#options = options;
     this.#logger = logger;
     this.#metrics = metrics;
@@ -87,7 +87,7 @@ export class SessionRouter implements SessionDirectory {
       {
         end: (session, reason) => this.closeSession(session, reason),
         register: (session) => this.registerListener(session),
-        send: (session, message) => this.#deliver(session, session.stream!, message, false),
+        send: (session, message) => this.#writer.deliver(session, session.stream!, message, false),
         answer: (session, message) => this.#hub.answerServerRequest(session, message),
       },
       this.#logger,
@@ -100,7 +100,7 @@ export class SessionRouter implements SessionDirectory {
     this.#legacy = new LegacyEdge({
       host: {
         addressable: (sid) => this.#addressable(sid),
-        deliver: (session, ref, msg, final) => this.#deliver(session, ref, msg, final),
+        deliver: (session, ref, msg, final) => this.#writer.deliver(session, ref, msg, final),
         schedulePriming: (session, ref) => this.#priming.schedule(session, ref),
       },
       send: this.#send,
@@ -188,72 +188,8 @@ export class SessionRouter implements SessionDirectory {
       if (!admitted) return false;
       msg = admitted;
     }
-    this.#deliver(session, target, msg, false);
+    this.#writer.deliver(session, target, msg, false);
     return !target.detached;
-  }
-
-  /**
-   * Writes a message to a stream. It is serialised here, once: the worker writes the text as it is. On a
-   * resumable stream it is numbered and kept in the session's replay log first, even when the connection
-   * is gone, so a client that resumes gets it.
-   */
-  #deliver(session: ClientSession, ref: OutletRef, msg: Message | Message[], final: boolean): void {
-    // A batch's answers one by one, so one that cannot be serialised does not cost the others theirs.
-    const json = Array.isArray(msg)
-      ? `[${msg.map((m) => this.#serialise(session, m) ?? 'null').join(',')}]`
-      : this.#serialise(session, msg);
-    if (json === undefined) return;
-    const replay = session.replay;
-    if (!replay || ref.stream === undefined) {
-      if (!ref.detached) this.#sendJson(ref, json, undefined, final);
-      return;
-    }
-    // Anything but the answer makes the stream an SSE stream: its priming event goes first.
-    if (!final) this.#primeIfOwed(session, ref);
-    const write = (eventId: string): number =>
-      ref.detached ? Buffer.byteLength(json) : this.#sendJson(ref, json, eventId, final);
-    if (!replay.record(ref.stream, json, final, write) && !ref.detached)
-      this.#sendJson(ref, json, undefined, final);
-  }
-
-  /**
-   * A message's JSON. One that cannot be serialised (a backend answering with absurdly nested JSON) is
-   * logged, and an answer gets an error answer in its place, not silence; anything else is dropped.
-   */
-  #serialise(session: ClientSession, msg: Message): string | undefined {
-    try {
-      return JSON.stringify(msg);
-    } catch (error) {
-      this.#logger.warn({ session: shortId(session.sid), err: error }, 'a message could not be passed on');
-      if (!('id' in msg) || 'method' in msg) return undefined;
-      return JSON.stringify({
-        jsonrpc: '2.0',
-        id: msg.id,
-        error: { code: -32603, message: 'The answer could not be passed on to the client.' },
-      });
-    }
-  }
-
-  #sendJson(ref: OutletRef, json: string, eventId: string | undefined, final: boolean): number {
-    return this.#send(ref.shard, {
-      k: FrameKind.DELIVER,
-      outlet: ref.outlet,
-      json,
-      ...(eventId ? { eventId } : {}),
-      ...(final ? { final } : {}),
-    });
-  }
-
-  /** Sends a POST stream the priming event it still owes (see PrimingScheduler), if it owes one. */
-  #primeIfOwed(session: ClientSession, ref: OutletRef): void {
-    if (session.closed || ref.stream === undefined) return;
-    const eventId = session.replay?.takePriming(ref.stream);
-    if (eventId && !ref.detached) this.#sendPriming(ref.shard, ref.outlet, eventId);
-  }
-
-  /** A priming event: an id to resume from, no data, and how long to wait before resuming. */
-  #sendPriming(shard: number, outlet: number, eventId: string): void {
-    this.#send(shard, { k: FrameKind.DELIVER, outlet, eventId, retry: SSE_RETRY_MS });
   }
 
   /**
@@ -284,7 +220,7 @@ export class SessionRouter implements SessionDirectory {
       this.#streams.delete(`${session.stream.shard}:${session.stream.outlet}`);
       if (session.listen) {
         // A listen stream ended by the gateway gets its request's result first: a graceful end.
-        this.#sendJson(session.stream, JSON.stringify(session.listen.completion()), undefined, true);
+        this.#writer.sendJson(session.stream, JSON.stringify(session.listen.completion()), undefined, true);
       } else {
         this.#send(session.stream.shard, {
           k: FrameKind.CLOSE_OUTLET,
@@ -396,11 +332,6 @@ export class SessionRouter implements SessionDirectory {
     else session.stream = undefined;
   }
 
-  /** Sends missed events again, with their ids; a POST stream's answer ends the connection. */
-  #replay(shard: number, outlet: number, events: readonly LoggedEvent[]): void {
-    for (const event of events) this.#sendJson({ shard, outlet }, event.json, event.id, event.final);
-  }
-
   /**
    * Streamable HTTP GET. With a Last-Event-ID of this session, the stream it names is resumed: its missed
    * events are replayed and later ones follow on this connection (for a POST stream, up to its answer).
@@ -423,7 +354,7 @@ export class SessionRouter implements SessionDirectory {
       ref.shard = shard;
       ref.outlet = outlet;
       ref.detached = false;
-      this.#replay(shard, outlet, resumed.missed);
+      this.#writer.replay(shard, outlet, resumed.missed);
       if (resumed.done && !resumed.missed.some((event) => event.final))
         this.#send(shard, { k: FrameKind.CLOSE_OUTLET, outlet, reason: 'stream already complete' });
       return;
@@ -452,9 +383,9 @@ export class SessionRouter implements SessionDirectory {
     session.replay?.open(ref, STANDALONE_STREAM);
     reply(200);
     if (resumed) {
-      this.#replay(shard, outlet, resumed.missed);
+      this.#writer.replay(shard, outlet, resumed.missed);
     } else if (session.replay && allowsPrimingEvents(session.protocolVersion)) {
-      this.#sendPriming(shard, outlet, session.replay.primingId(STANDALONE_STREAM));
+      this.#writer.sendPriming(shard, outlet, session.replay.primingId(STANDALONE_STREAM));
     }
   }
 

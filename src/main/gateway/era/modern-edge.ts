@@ -5,38 +5,16 @@ import { type ClientMessageFrame, FrameKind, type MainToWorkerFrame } from '../.
 import { isObject, type JsonRpcId, RpcErrorCode } from '../../../shared/json-rpc.js';
 import type { Logger } from '../../../shared/logger.js';
 import { MetaKey, ModernErrorCode } from '../../../shared/modern-protocol.js';
-import { ALL_PROTOCOL_VERSIONS } from '../../../shared/protocol-versions.js';
 import { ClientSession, type OutletRef } from '../client-session.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { isMcpLoggingLevel } from '../log-levels.js';
 import type { RequestDispatcher } from '../request-dispatcher.js';
 import { InputRequiredBridge, type ModernCall } from './input-required-bridge.js';
 import { ListenStream, readListenFilter } from './listen-stream.js';
+import { discoverResult, modernResult, REMOVED_METHODS, withoutModernMeta } from './modern-result.js';
 import { paramHeaderMismatch, paramHeadersOf } from './param-headers.js';
 
 type Params = Record<string, unknown>;
-
-/** Methods of the 2025 era that 2026-07-28 removed: a modern caller gets 404 and -32601 for them. */
-const REMOVED_METHODS = new Set([
-  'initialize',
-  'ping',
-  'logging/setLevel',
-  'resources/subscribe',
-  'resources/unsubscribe',
-]);
-
-/** Results a client may cache (`CacheableResult`), and for how long. */
-const CACHE_TTL_MS: Readonly<Record<string, number>> = {
-  // Lists change only on a config reload or a backend's list_changed; a minute bounds staleness for
-  // clients that do not listen for changes.
-  'tools/list': 60_000,
-  'prompts/list': 60_000,
-  'resources/list': 60_000,
-  'resources/templates/list': 60_000,
-  'server/discover': 60_000,
-  // A resource's content belongs to its backend, which may change it at any moment.
-  'resources/read': 0,
-};
 
 /** What the edge needs of the router: ending a session, keeping a listener's, writing to it. */
 export interface ModernSessions {
@@ -158,7 +136,13 @@ export class ModernEdge {
   #run({ own, frame, id, method, params }: Incoming): void {
     const session = this.#session(frame.target, params);
     if (method === 'server/discover') {
-      this.#answer(own, id, method, session.target, this.#discover(session.target));
+      this.#answer(
+        own,
+        id,
+        method,
+        session.target,
+        discoverResult(this.#dispatcher.describe(session.target)),
+      );
       return;
     }
     const call: ModernCall = {
@@ -343,28 +327,9 @@ export class ModernEdge {
     return session;
   }
 
-  /** `server/discover`: what the endpoint offers, from the backend's own description or the union. */
-  #discover(target: string): Params {
-    const { capabilities, serverInfo: _serverInfo, instructions } = this.#dispatcher.describe(target);
-    return {
-      supportedVersions: [...ALL_PROTOCOL_VERSIONS],
-      capabilities: modernCapabilities(capabilities),
-      ...(instructions ? { instructions } : {}),
-    };
-  }
-
   #answer(own: OutletRef, id: JsonRpcId, method: string, target: string, value: unknown): void {
     this.#metrics?.request(method, 'ok');
-    const result: Params = isObject(value) ? { ...value } : {};
-    result.resultType ??= 'complete';
-    const ttl = CACHE_TTL_MS[method];
-    if (ttl !== undefined) {
-      result.ttlMs ??= ttl;
-      // A backend's own hint stands, except that nothing a caller had to authenticate for is public.
-      result.cacheScope = this.#cacheScope === 'private' ? 'private' : (result.cacheScope ?? 'public');
-    }
-    const serverInfo = this.#serverInfo(target);
-    result._meta = { ...(isObject(result._meta) ? result._meta : {}), [MetaKey.SERVER_INFO]: serverInfo };
+    const result = modernResult(method, value, this.#serverInfo(target), this.#cacheScope);
     this.#deliver(own, { jsonrpc: '2.0', id, result });
   }
 
@@ -421,27 +386,3 @@ interface Incoming {
 
 /** The key of a worker's outlet: calls and listen streams are found by the HTTP request they answer on. */
 const outletKey = (shard: number, outlet: number) => `${shard}:${outlet}`;
-
-/** `params` for the backend: the caller's era metadata stays here (a 2025 backend must not see it). */
-function withoutModernMeta(params: Params | undefined): Params | undefined {
-  if (!params || !isObject(params._meta)) return params;
-  const meta: Params = {};
-  for (const [key, value] of Object.entries(params._meta))
-    if (!key.startsWith('io.modelcontextprotocol/')) meta[key] = value;
-  const { _meta: _dropped, ...rest } = params;
-  return Object.keys(meta).length > 0 ? { ...rest, _meta: meta } : rest;
-}
-
-/**
- * Capabilities as a 2026-07-28 caller reads them: list changes and resource subscriptions come through
- * `subscriptions/listen`, which the gateway serves for every list; a resource can be subscribed to when
- * a backend offering resources can.
- */
-function modernCapabilities(capabilities: Params): Params {
-  const out: Params = { ...capabilities };
-  for (const kind of ['tools', 'prompts', 'resources']) {
-    const entry = out[kind];
-    if (isObject(entry)) out[kind] = { ...entry, listChanged: true };
-  }
-  return out;
-}
