@@ -98,9 +98,6 @@ describe('2026-07-28 backends: faults, restarts, state and isolation', { timeout
     assert.equal(second.resultType, 'input_required');
     const state = second.requestState as string;
     assert.notEqual(state, 'Ada', "the backend's state is not handed out bare");
-    assert.ok(
-      !Buffer.from(state.split('.')[0]!, 'base64url').toString().includes('"Ada"') || state.includes('.'),
-    );
     const sampled = {
       inputResponses: { llm: { role: 'assistant', model: 'm', content: { type: 'text', text: 'hi' } } },
     };
@@ -117,7 +114,7 @@ describe('2026-07-28 backends: faults, restarts, state and isolation', { timeout
     assert.equal(done.content[0].text, 'Ada: hi');
   });
 
-  test('an isolated 2026-07-28 backend: each 2025 session its own process, its questions and roots to that session only', async () => {
+  test('an isolated 2026-07-28 backend: each 2025 session its own process, asked for roots and input itself', async () => {
     const a = await connectLegacyClient(`${gw.url}/servers/solo/mcp`);
     const b = await connectLegacyClient(`${gw.url}/servers/solo/mcp`);
     try {
