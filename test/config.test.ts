@@ -379,6 +379,7 @@ describe('valid configs', () => {
       port: 3000,
       workers: 4,
       httpEngine: 'auto',
+      namespace: '__',
       allowedOrigins: [],
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       sseBufferBytes: 1_048_576,

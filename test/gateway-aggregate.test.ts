@@ -45,11 +45,12 @@ describe('gateway: aggregated resources, prompts, completions and logging over l
     const { client } = await connectSse(`${gw.url}/sse`);
     try {
       const { prompts } = await client.listPrompts();
-      assert.ok(prompts.some((p) => p.name === 'greet'));
-      const prompt = await client.getPrompt({ name: 'greet', arguments: { name: 'Ada' } });
+      // Namespaced on the aggregated endpoint: {server}__{name}.
+      assert.ok(prompts.some((p) => p.name === 'echo__greet'));
+      const prompt = await client.getPrompt({ name: 'echo__greet', arguments: { name: 'Ada' } });
       assert.match(JSON.stringify(prompt.messages), /Ada/);
       const completion = await client.complete({
-        ref: { type: 'ref/prompt', name: 'greet' },
+        ref: { type: 'ref/prompt', name: 'echo__greet' },
         argument: { name: 'name', value: '' },
       });
       assert.ok(Array.isArray(completion.completion.values));
@@ -72,8 +73,8 @@ describe('gateway: aggregated resources, prompts, completions and logging over l
         changedB += 1;
       });
       const before = (await a.client.listTools()).tools.map((t) => t.name);
-      const added = await a.client.callTool({ name: 'add_tool', arguments: {} });
-      const name = (added.content as Array<{ text: string }>)[0]!.text;
+      const added = await a.client.callTool({ name: 'notify__add_tool', arguments: {} });
+      const name = `notify__${(added.content as Array<{ text: string }>)[0]!.text}`;
       assert.ok(!before.includes(name));
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(changedA, 1);
@@ -81,7 +82,7 @@ describe('gateway: aggregated resources, prompts, completions and logging over l
       const after = (await b.client.listTools()).tools.map((t) => t.name);
       assert.ok(after.includes(name), 'the new tool is listed');
       const called = await b.client.callTool({ name, arguments: {} });
-      assert.deepEqual(called.content, [{ type: 'text', text: `${name} called` }]);
+      assert.deepEqual(called.content, [{ type: 'text', text: `${name.slice('notify__'.length)} called` }]);
     } finally {
       await a.client.close();
       await b.client.close();

@@ -49,18 +49,20 @@ for (const backend of BACKENDS) {
     for (const path of ['/servers/be/mcp', '/mcp']) {
       for (const era of ['legacy', 'modern'] as const) {
         const label = `${era} client on ${path}`;
+        // The aggregated endpoint names tools and prompts {server}__{name}; a server's own endpoint, bare.
+        const n = (name: string) => (path === '/mcp' ? `be__${name}` : name);
 
         test(`${label}: tools, resources, prompts, completion, progress and logging`, async () => {
           const client = await CLIENTS[era](`${gw.url}${path}`);
           try {
             const names = await client.toolNames();
-            for (const name of ['echo', 'slow', 'elicit', 'sample']) assert.ok(names.includes(name), name);
-            assert.equal(await client.call('add', { a: 2, b: 40 }), '42');
+            for (const name of ['echo', 'slow', 'elicit', 'sample']) assert.ok(names.includes(n(name)), name);
+            assert.equal(await client.call(n('add'), { a: 2, b: 40 }), '42');
             assert.match(await client.read('fixture://hello'), /^hello from /);
             assert.equal(await client.read('fixture://items/7'), 'item 7');
-            assert.equal(await client.prompt('greet', { name: 'Ada' }), 'Hello, Ada!');
+            assert.equal(await client.prompt(n('greet'), { name: 'Ada' }), 'Hello, Ada!');
             assert.deepEqual(
-              await client.complete({ type: 'ref/prompt', name: 'greet' }, { name: 'name', value: 'A' }),
+              await client.complete({ type: 'ref/prompt', name: n('greet') }, { name: 'name', value: 'A' }),
               ['Ada', 'Alan'],
             );
             assert.deepEqual(
@@ -73,7 +75,7 @@ for (const backend of BACKENDS) {
             const progress: number[] = [];
             assert.equal(
               await client.call(
-                'slow',
+                n('slow'),
                 { ms: 150, steps: 3 },
                 { onprogress: (p) => progress.push(p.progress) },
               ),
@@ -82,7 +84,7 @@ for (const backend of BACKENDS) {
             assert.deepEqual(progress, [1, 2, 3]);
             await client.logAt('info');
             assert.equal(
-              await client.call('log', { message: `hello from ${label}`, level: 'warning' }),
+              await client.call(n('log'), { message: `hello from ${label}`, level: 'warning' }),
               'logged',
             );
             assert.ok(
@@ -90,8 +92,8 @@ for (const backend of BACKENDS) {
               `the log line reached the client: ${JSON.stringify(client.logs)}`,
             );
             // Below the level asked for: not delivered.
-            await client.call('log', { message: 'too quiet', level: 'debug' });
-            await client.call('echo', { text: 'settle' });
+            await client.call(n('log'), { message: 'too quiet', level: 'debug' });
+            await client.call(n('echo'), { text: 'settle' });
             assert.ok(!client.logs.some((l) => l.data === 'too quiet'));
           } finally {
             await client.close();
@@ -101,16 +103,16 @@ for (const backend of BACKENDS) {
         test(`${label}: elicitation and sampling round trips`, async () => {
           const client = await CLIENTS[era](`${gw.url}${path}`);
           try {
-            assert.deepEqual(JSON.parse(await client.call('elicit')), {
+            assert.deepEqual(JSON.parse(await client.call(n('elicit'))), {
               action: 'accept',
               content: { name: 'Ada' },
             });
-            assert.equal(await client.call('sample', { prompt: 'hi' }), 'sampled(hi)');
+            assert.equal(await client.call(n('sample'), { prompt: 'hi' }), 'sampled(hi)');
             if (backend.modern) {
               // Roots cross only to a 2026 backend: a shared 2025 one is not told of them (it would
               // cache one session's roots for all).
-              assert.deepEqual(JSON.parse(await client.call('roots')), ['file:///work']);
-              assert.equal(await client.call('interview'), 'Ada: sampled(about Ada)');
+              assert.deepEqual(JSON.parse(await client.call(n('roots'))), ['file:///work']);
+              assert.equal(await client.call(n('interview')), 'Ada: sampled(about Ada)');
             }
           } finally {
             await client.close();
@@ -127,9 +129,9 @@ for (const backend of BACKENDS) {
         test(`${label}: cancelling a call stops it on the backend`, async () => {
           const client = await CLIENTS[era](`${gw.url}${path}`);
           try {
-            const before = Number(await client.call('cancellations'));
+            const before = Number(await client.call(n('cancellations')));
             const abort = new AbortController();
-            const call = client.call('slow', { ms: 20_000 }, { signal: abort.signal });
+            const call = client.call(n('slow'), { ms: 20_000 }, { signal: abort.signal });
             call.catch(() => {});
             assert.ok(
               await waitForAsync(async () => (await backendStatus(gw.url)).inFlight === 1),
@@ -138,7 +140,7 @@ for (const backend of BACKENDS) {
             abort.abort();
             await assert.rejects(call);
             assert.ok(
-              await waitForAsync(async () => Number(await client.call('cancellations')) === before + 1),
+              await waitForAsync(async () => Number(await client.call(n('cancellations'))) === before + 1),
               'the backend saw the cancellation',
             );
           } finally {
@@ -150,13 +152,13 @@ for (const backend of BACKENDS) {
           const client = await CLIENTS[era](`${gw.url}${path}`);
           try {
             const watch = await client.watch('fixture://counter');
-            const added = await client.call('add_tool');
+            const added = await client.call(n('add_tool'));
             assert.ok(
               await waitForAsync(async () => watch.toolsChanged() >= 1),
               'tools/list_changed arrived',
             );
-            assert.ok((await client.toolNames()).includes(added), `${added} is listed`);
-            await client.call('bump');
+            assert.ok((await client.toolNames()).includes(n(added)), `${added} is listed`);
+            await client.call(n('bump'));
             assert.ok(
               await waitForAsync(async () => watch.updated().includes('fixture://counter')),
               'resources/updated arrived',

@@ -72,8 +72,10 @@ describe('gateway: aggregated legacy SSE endpoint (2 workers, official SDK clien
     });
     assert.equal(status, 200);
     const tools = json!.result.tools as Array<{ name: string; server: string }>;
-    assert.equal(tools.find((t) => t.name === 'echo')?.server, 'echo');
-    assert.equal(tools.find((t) => t.name === 'sample')?.server, 'notify');
+    // Named {server}__{name}, and tagged with the server for the original crate's clients.
+    assert.equal(tools.find((t) => t.name === 'echo__echo')?.server, 'echo');
+    assert.equal(tools.find((t) => t.name === 'notify__sample')?.server, 'notify');
+    assert.ok(tools.every((t) => t.name.startsWith(`${t.server}__`)));
     const { client } = await connectSse(`${gw.url}/sse`);
     try {
       assert.equal(client.getServerVersion()?.name, 'mcp-runner');

@@ -87,6 +87,25 @@ describe('2026-07-28 backends: faults, restarts, state and isolation', { timeout
     }
   });
 
+  test("a 2026-07-28 caller whose backend dies mid-call gets -32603, with the gateway's own code in data", async () => {
+    const { pid } = await backend(gw.url, 'modern');
+    const pending = modernCall(`${gw.url}/servers/modern/mcp`, 9, 'slow', { arguments: { ms: 20_000 } });
+    assert.ok(
+      await waitForAsync(async () => (await postStatusInflight(gw.url)) === 1),
+      'the call is in flight',
+    );
+    process.kill(pid, 'SIGKILL');
+    const answer = await pending;
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.json!.error.code, -32603, answer.text);
+    assert.equal(answer.json!.error.data.code, -32000);
+    assert.match(answer.json!.error.message, /exited/);
+    assert.ok(
+      await waitForAsync(async () => (await backend(gw.url, 'modern')).status === 'running', 10_000),
+      'restarted',
+    );
+  });
+
   test("a backend's own requestState crosses the gateway sealed: tampered or reused for another request, refused", async () => {
     const url = `${gw.url}/servers/modern/mcp`;
     // `interview`: round 1 asks a name (no state), round 2 asks a sample with the name in the state.

@@ -101,12 +101,10 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
         assert.equal(client.getProtocolEra(), 'modern');
         assert.equal(client.getNegotiatedProtocolVersion(), MODERN);
         const { tools } = await client.listTools();
-        assert.ok(tools.some((t) => t.name === 'add'));
-        const result = await client.callTool({
-          name: 'add',
-          arguments: { a: 2, b: 3 },
-          ...(path === '/mcp' ? { server: 'echo' } : {}),
-        });
+        // The aggregated endpoint names tools {server}__{name}: called by the name it lists.
+        const add = path === '/mcp' ? 'echo__add' : 'add';
+        assert.ok(tools.some((t) => t.name === add));
+        const result = await client.callTool({ name: add, arguments: { a: 2, b: 3 } });
         assert.deepEqual(result.content, [{ type: 'text', text: '5' }]);
         const serverInfo = (result._meta as Json | undefined)?.['io.modelcontextprotocol/serverInfo'];
         assert.equal(serverInfo?.name, path === '/mcp' ? 'mcp-runner' : 'echo-server');
@@ -359,8 +357,40 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
         { 'mcp-param-region': '=?base64?***?=' },
         /not valid Base64/,
       );
+      // A null argument has no value to mirror: no header, and served.
+      await served(40, { region: null, query: 'q' }, {});
     });
   }
+
+  test('malformed 2026-07-28 requests get 400 -32602 before reaching a backend', async () => {
+    const url = `${gw.url}/servers/echo/mcp`;
+    const refusedWith = async (body: Json, pattern: RegExp, target = url) => {
+      const answer = await post(target, body);
+      assert.equal(answer.status, 400, answer.text);
+      assert.equal(answer.json!.error.code, -32602, answer.text);
+      assert.equal(answer.json!.id, body.id);
+      assert.match(answer.json!.error.message, pattern);
+    };
+    const noCapabilities = call(51, 'echo', { text: 'x' }) as Json;
+    delete noCapabilities.params._meta['io.modelcontextprotocol/clientCapabilities'];
+    await refusedWith(noCapabilities, /clientCapabilities"\] is required/);
+    await refusedWith(
+      call(52, 'echo', { text: 'x' }, { 'io.modelcontextprotocol/logLevel': 'loud' }),
+      /logLevel/,
+    );
+    const badResponses = call(53, 'echo', { text: 'x' }) as Json;
+    badResponses.params.inputResponses = 'yes';
+    await refusedWith(badResponses, /inputResponses must be an object/);
+    // The aggregated lists are one page: a cursor is one the gateway never gave.
+    const answer = await post(`${gw.url}/mcp`, {
+      jsonrpc: '2.0',
+      id: 54,
+      method: 'tools/list',
+      params: { cursor: 'page-2', _meta: meta() },
+    });
+    assert.equal(answer.json!.error.code, -32602, answer.text);
+    assert.match(answer.json!.error.message, /Invalid cursor/);
+  });
 
   test('an inbound Mcp-Session-Id and Last-Event-ID are ignored for a modern request', async () => {
     const answer = await post(`${gw.url}/servers/echo/mcp`, call(12, 'echo', { text: 'still served' }), {
@@ -516,7 +546,13 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
     assert.deepEqual(last, {
       jsonrpc: '2.0',
       id: 7,
-      result: { resultType: 'complete', _meta: { 'io.modelcontextprotocol/subscriptionId': 7 } },
+      result: {
+        resultType: 'complete',
+        _meta: {
+          'io.modelcontextprotocol/subscriptionId': 7,
+          'io.modelcontextprotocol/serverInfo': { name: 'mcp-runner', version: '0.1.0' },
+        },
+      },
     });
   });
 });

@@ -317,13 +317,19 @@ const SCENARIOS: Scenario[] = [
       const caller = agent(ctx.label);
       const session = await ctx.open('everything', caller.options);
       const names = (await listAllTools(session.client)).map((t) => t.name);
+      const shown = (name: string) => ctx.family.shown('everything', name);
       for (const name of EVERYTHING_TOOLS) {
-        assert.equal(names.filter((n) => n === name).length, 1, `${name} is listed once: ${names.join(',')}`);
+        assert.equal(
+          names.filter((n) => n === shown(name)).length,
+          1,
+          `${name} is listed once: ${names.join(',')}`,
+        );
       }
       for (const hidden of EVERYTHING_HIDDEN_TOOLS)
-        assert.ok(!names.includes(hidden), `${hidden} is not listed`);
+        assert.ok(!names.includes(shown(hidden)), `${hidden} is not listed`);
       if (ctx.family.aggregated) {
-        for (const name of NOTIFY_TOOLS) assert.ok(names.includes(name), `aggregated list has ${name}`);
+        for (const name of NOTIFY_TOOLS)
+          assert.ok(names.includes(ctx.family.shown('notify', name)), `aggregated list has ${name}`);
       } else {
         assert.deepEqual([...names].sort(), [...EVERYTHING_TOOLS].sort(), 'only the one server');
       }
@@ -520,29 +526,33 @@ const SCENARIOS: Scenario[] = [
       const { client } = await ctx.open('everything');
       const prompts = await listAllPrompts(client);
       const names = prompts.map((p) => p.name);
-      if (ctx.family.aggregated) for (const name of EVERYTHING_PROMPTS) assert.ok(names.includes(name), name);
+      const shown = (name: string) => ctx.family.shown('everything', name);
+      if (ctx.family.aggregated)
+        for (const name of EVERYTHING_PROMPTS) assert.ok(names.includes(shown(name)), name);
       else assert.deepEqual([...names].sort(), [...EVERYTHING_PROMPTS].sort());
       assert.deepEqual(
-        prompts.find((p) => p.name === 'args-prompt')?.arguments?.map((a) => [a.name, a.required ?? false]),
+        prompts
+          .find((p) => p.name === shown('args-prompt'))
+          ?.arguments?.map((a) => [a.name, a.required ?? false]),
         [
           ['city', true],
           ['state', false],
         ],
       );
 
-      const simple = await client.getPrompt({ name: 'simple-prompt' });
+      const simple = await client.getPrompt({ name: shown('simple-prompt') });
       assert.deepEqual(simple.messages, [
         { role: 'user', content: { type: 'text', text: 'This is a simple prompt without arguments.' } },
       ]);
       const withArgs = await client.getPrompt({
-        name: 'args-prompt',
+        name: shown('args-prompt'),
         arguments: { city: 'Lyon', state: ctx.label },
       });
       assert.deepEqual(withArgs.messages, [
         { role: 'user', content: { type: 'text', text: `What's weather in Lyon, ${ctx.label}?` } },
       ]);
       const embedded = await client.getPrompt({
-        name: 'resource-prompt',
+        name: shown('resource-prompt'),
         arguments: { resourceType: 'Text', resourceId: '5' },
       });
       const resource = embedded.messages[1]?.content as Block | undefined;
@@ -563,7 +573,7 @@ const SCENARIOS: Scenario[] = [
             ...(context ? { context: { arguments: context } } : {}),
           })
         ).completion.values;
-      const team = { type: 'ref/prompt', name: 'completable-prompt' } as const;
+      const team = { type: 'ref/prompt', name: shown('completable-prompt') } as const;
       assert.deepEqual(await complete(team, 'department', 'S'), ['Sales', 'Support']);
       assert.deepEqual(await complete(team, 'name', '', { department: 'Marketing' }), [
         'Grace',
@@ -571,7 +581,7 @@ const SCENARIOS: Scenario[] = [
         'Iris',
       ]);
       assert.deepEqual(await complete(team, 'name', 'H', { department: 'Marketing' }), ['Henry']);
-      const resourcePrompt = { type: 'ref/prompt', name: 'resource-prompt' } as const;
+      const resourcePrompt = { type: 'ref/prompt', name: shown('resource-prompt') } as const;
       assert.deepEqual(await complete(resourcePrompt, 'resourceType', 'B'), ['Blob']);
       const textTemplate = {
         type: 'ref/resource',

@@ -761,9 +761,12 @@ const allowedServerCases: Case[] = [
         const tools = r.json.result.tools as Array<{ name: string; server: string }>;
         assert.ok(tools.length > 0);
         assert.deepEqual([...new Set(tools.map((t) => t.server))], ['echo']);
-        assert.ok(tools.some((t) => t.name === 'echo'));
+        assert.ok(tools.some((t) => t.name === 'echo__echo'));
         for (const hidden of ['sample', 'notify', 'elicit', 'roots', 'add_tool', 'bump']) {
-          assert.ok(!tools.some((t) => t.name === hidden), `${hidden} must not be listed`);
+          assert.ok(
+            !tools.some((t) => t.name === hidden || t.name === `notify__${hidden}`),
+            `${hidden} must not be listed`,
+          );
         }
       },
     },
@@ -793,7 +796,7 @@ const allowedServerCases: Case[] = [
       status: 200,
       check: (r) => {
         const tools = r.json.result.tools as Array<{ name: string; server: string }>;
-        assert.equal(tools.find((t) => t.name === 'sample')?.server, 'notify');
+        assert.equal(tools.find((t) => t.name === 'notify__sample')?.server, 'notify');
       },
     },
   },

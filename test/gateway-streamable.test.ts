@@ -23,7 +23,7 @@ describe('gateway: Streamable HTTP at /mcp and /servers/{name}/mcp', { timeout: 
       assert.match(transport.sessionId ?? '', /^[\x21-\x7e]{20,}$/);
       assert.equal(client.getServerVersion()?.name, 'mcp-runner');
       const { tools } = await client.listTools();
-      assert.ok(tools.some((t) => t.name === 'echo') && tools.some((t) => t.name === 'sample'));
+      assert.ok(tools.some((t) => t.name === 'echo__echo') && tools.some((t) => t.name === 'notify__sample'));
       const echo = await client.callTool({ name: 'echo', arguments: { text: 'streamed' } });
       assert.deepEqual(echo.content, [{ type: 'text', text: 'streamed' }]);
       const seen: number[] = [];

@@ -28,15 +28,9 @@ const MAX_PAGES = 1_000;
 
 export const CLIENT_INFO = { name: 'mcp-runner', version: '0.1.0' } as const;
 
-export type McpLoggingLevel =
-  | 'debug'
-  | 'info'
-  | 'notice'
-  | 'warning'
-  | 'error'
-  | 'critical'
-  | 'alert'
-  | 'emergency';
+export type { McpLoggingLevel } from '../shared/mcp-log-levels.js';
+
+import type { McpLoggingLevel } from '../shared/mcp-log-levels.js';
 
 /** Answers a server→client request such as `sampling/createMessage` or `roots/list`. */
 export type ServerRequestHandler = (params: Record<string, unknown>, request: JsonRpcRequest) => unknown;
@@ -210,14 +204,14 @@ export class McpClient {
   ): Promise<T> {
     if (this.#era === 'legacy') return this.#connection.request<T>(method, params, options);
     const sent = this.#withEnvelope(params);
-    const first = this.#connection.request<T>(method, sent, options);
+    const first = this.#connection.request<T>(method, sent, options).then(knownResultType);
     const policy = options?.inputRequired;
     if (policy === 'return') return first;
     const resolve = policy ?? ((requests: Record<string, unknown>) => this.#answerInputRequests(requests));
     return first.then((result) =>
       isInputRequired(result)
         ? (fulfilInputRequired(result, sent, resolve, (retry) =>
-            this.#connection.request(method, retry, options),
+            this.#connection.request(method, retry, options).then(knownResultType),
           ) as Promise<T>)
         : result,
     );
@@ -363,4 +357,15 @@ export class McpClient {
       return Promise.reject(error);
     }
   }
+}
+
+/** A 2026-07-28 result: `complete` (or none, as earlier servers send), or `input_required`; else invalid. */
+function knownResultType<T>(result: T): T {
+  const type = isObject(result) ? result.resultType : undefined;
+  if (type !== undefined && type !== 'complete' && type !== 'input_required')
+    throw new JsonRpcError(
+      RpcErrorCode.INTERNAL_ERROR,
+      `The server answered with resultType ${JSON.stringify(type)}, which this client does not know.`,
+    );
+  return result;
 }

@@ -18,7 +18,12 @@ export interface EndpointFamily {
    */
   url(base: string, server: string): URL;
   transport(url: URL): Transport;
+  /** The name a server's tool or prompt is listed by here: `{server}__{name}` on the aggregated ones. */
+  shown(server: string, name: string): string;
 }
+
+const bare = (_server: string, name: string) => name;
+const namespaced = (server: string, name: string) => `${server}__${name}`;
 
 const streamable = (url: URL): Transport => new StreamableHTTPClientTransport(url);
 const legacySse = (url: URL): Transport => new SSEClientTransport(url);
@@ -29,23 +34,27 @@ export const ENDPOINT_FAMILIES: readonly EndpointFamily[] = [
     aggregated: false,
     url: (base, server) => new URL(`${base}/servers/${server}/mcp`),
     transport: streamable,
+    shown: bare,
   },
   {
     name: '/servers/{name}/sse + /messages (legacy SSE, one server)',
     aggregated: false,
     url: (base, server) => new URL(`${base}/servers/${server}/sse`),
     transport: legacySse,
+    shown: bare,
   },
   {
     name: '/mcp (Streamable HTTP, aggregated)',
     aggregated: true,
     url: (base) => new URL(`${base}/mcp`),
     transport: streamable,
+    shown: namespaced,
   },
   {
     name: '/sse (legacy SSE, aggregated)',
     aggregated: true,
     url: (base) => new URL(`${base}/sse`),
     transport: legacySse,
+    shown: namespaced,
   },
 ];

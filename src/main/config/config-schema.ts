@@ -7,6 +7,14 @@
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in descriptions documents the config syntax
 import { z } from 'zod';
+import {
+  ambiguousPrefixes,
+  DEFAULT_NAMESPACE_SEPARATOR,
+  namespaceSchema,
+  overridesSchema,
+  promptsFilterSchema,
+  toolsFilterSchema,
+} from './exposure-schema.js';
 
 export const DEFAULT_SESSION_MODE = 'shared';
 export const DEFAULT_INSTANCES = 1;
@@ -180,6 +188,9 @@ const serverObject = z.strictObject({
     .describe(
       'Which MCP revision the server speaks: "auto" probes with server/discover at each start and falls back to initialize (a 2025 server); "legacy" skips the probe (for a server that mishandles it); "modern" requires 2026-07-28.',
     ),
+  tools: toolsFilterSchema.optional(),
+  prompts: promptsFilterSchema.optional(),
+  overrides: overridesSchema.optional(),
   instances: int(1, MAX_INSTANCES)
     .default(DEFAULT_INSTANCES)
     .describe('Number of processes to run in shared mode; sessions are spread across them.'),
@@ -247,6 +258,7 @@ const sseProxySchema = z
       .describe(
         'HTTP engine of the workers: "uws" (uWS, the fastest, where its native binary loads), "node" (Node\'s own node:http, runs everywhere), or "auto": uws when it loads here, else node.',
       ),
+    namespace: namespaceSchema,
     allowedServers: z
       .array(z.string())
       .optional()
@@ -338,6 +350,28 @@ function checkCrossFields(root: RootOutput, ctx: z.core.$RefinementCtx<RootOutpu
     return;
   }
   const names = Object.keys(servers);
+  const separator = root.sseProxy ? root.sseProxy.namespace : DEFAULT_NAMESPACE_SEPARATOR;
+  if (separator !== false)
+    for (const [a, b] of ambiguousPrefixes(names, separator))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mcpServers', b],
+        message: `servers "${a}" and "${b}" cannot both be namespaced with "${separator}": a tool named ${b}${separator}x could belong to either; rename one, or set sseProxy.namespace to another separator`,
+      });
+  for (const [name, server] of Object.entries(servers)) {
+    const seen = new Map<string, string>();
+    for (const [tool, override] of Object.entries(server.overrides ?? {})) {
+      if (!override.name) continue;
+      const earlier = seen.get(override.name);
+      if (earlier)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mcpServers', name, 'overrides', tool, 'name'],
+          message: `renames "${tool}" to "${override.name}", which "${earlier}" is renamed to already`,
+        });
+      seen.set(override.name, tool);
+    }
+  }
   root.sseProxy?.allowedServers?.forEach((name, index) => {
     if (Object.hasOwn(servers, name)) return;
     const known = names.length ? `configured servers: ${names.join(', ')}` : 'no servers are configured';

@@ -1,6 +1,9 @@
 import type { Logger } from '../../shared/logger.js';
 import type { McpClient } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
+import { type CatalogConflict, findConflicts } from './naming/catalog-conflicts.js';
+import { namespacedName } from './naming/namespace.js';
+import { ServerExposure } from './naming/server-exposure.js';
 
 export type CatalogKind = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
 
@@ -18,7 +21,18 @@ interface ResolvedList {
   index?: { key: string; values: Set<unknown> };
   /** Tools by name, made on first use. */
   byName?: Map<unknown, Item>;
+  /** Items by their name on the aggregated endpoints (namespaced), made on first use. */
+  byAggregatedName?: Map<unknown, Item>;
 }
+
+/** A tool or prompt a client named on an endpoint: its server, and the item as that server shows it. */
+export interface NamedItem {
+  server: string;
+  item: Item;
+}
+
+/** Tools and prompts are namespaced on the aggregated endpoints; resources keep their URIs. */
+const NAMESPACED: ReadonlySet<CatalogKind> = new Set(['tools', 'prompts']);
 
 /**
  * What each running backend offers (tools, resources, templates, prompts), cached and tagged with the
@@ -35,11 +49,36 @@ export class AggregateCatalog {
    * on first use: routing a call by name then needs no promise and no scan.
    */
   readonly #resolved = new Map<string, Partial<Record<CatalogKind, ResolvedList>>>();
+  readonly #separator: string | false;
+  readonly #exposures = new Map<string, ServerExposure>();
+  /** Namespaced copies of each fetched list, made once per list. */
+  readonly #aggregated = new WeakMap<Item[], Item[]>();
 
-  constructor(supervisor: Supervisor, servers: readonly string[], logger: Logger) {
+  constructor(
+    supervisor: Supervisor,
+    servers: readonly string[],
+    logger: Logger,
+    separator: string | false = false,
+  ) {
     this.#supervisor = supervisor;
     this.#servers = servers;
     this.#logger = logger;
+    this.#separator = separator;
+  }
+
+  /** What a server shows of itself (filters and overrides from its config). */
+  exposure(server: string): ServerExposure {
+    let exposure = this.#exposures.get(server);
+    if (!exposure) {
+      exposure = new ServerExposure(this.#supervisor.get(server).config);
+      this.#exposures.set(server, exposure);
+    }
+    return exposure;
+  }
+
+  /** How the aggregated endpoints name a server's tool or prompt. */
+  aggregatedName(server: string, name: string): string {
+    return this.#separator === false ? name : namespacedName(server, name, this.#separator);
   }
 
   invalidate(server: string, kind?: CatalogKind): void {
@@ -76,6 +115,16 @@ export class AggregateCatalog {
    * a 2026-07-28 call is checked against it (its `x-mcp-header` parameters) on the hot path.
    */
   tool(server: string, name: string): Item | undefined | Promise<Item | undefined> {
+    if (server === '' && this.#separator !== false) {
+      const named = this.aggregatedNow('tools', name);
+      if (named === 'pending')
+        return this.aggregated('tools', name).then((found) => found?.item ?? this.#bareTool(server, name));
+      if (named) return named.item;
+    }
+    return this.#bareTool(server, name);
+  }
+
+  #bareTool(server: string, name: string): Item | undefined | Promise<Item | undefined> {
     const servers = server === '' ? this.#servers : [server];
     let waiting = false;
     for (const each of servers) {
@@ -95,10 +144,81 @@ export class AggregateCatalog {
     );
   }
 
-  /** Every running exposed server's items of one kind, each carrying `server`. */
+  /**
+   * What several servers offer alike on the aggregated endpoints, from the lists that have arrived
+   * (`findConflicts`): for `/status`, without fetching anything.
+   */
+  conflictsNow(): CatalogConflict[] {
+    const arrived = (kind: CatalogKind) =>
+      this.#servers.flatMap((server) => this.#resolved.get(server)?.[kind]?.items ?? []);
+    return findConflicts({
+      resources: arrived('resources'),
+      resourceTemplates: arrived('resourceTemplates'),
+      ...(this.#separator === false ? { tools: arrived('tools'), prompts: arrived('prompts') } : {}),
+    });
+  }
+
+  /** Fetches every list and returns the conflicts (for the start-up log). */
+  async conflicts(): Promise<CatalogConflict[]> {
+    const kinds: CatalogKind[] = ['resources', 'resourceTemplates', 'tools', 'prompts'];
+    await Promise.all(kinds.map((kind) => this.list(kind)));
+    return this.conflictsNow();
+  }
+
+  /** Every running exposed server's items of one kind, each carrying `server`, as `/mcp` lists them. */
   async list(kind: CatalogKind): Promise<Item[]> {
-    const lists = await Promise.all(this.#servers.map((server) => this.listOf(server, kind)));
-    return lists.flat();
+    const lists = await this.#lists(kind);
+    if (this.#separator === false || !NAMESPACED.has(kind)) return lists.flat();
+    return lists.flatMap((items) => this.#namespaced(items));
+  }
+
+  /** Each server's list as its own endpoint shows it (not namespaced), in config order. */
+  #lists(kind: CatalogKind): Promise<Item[][]> {
+    return Promise.all(this.#servers.map((server) => this.listOf(server, kind)));
+  }
+
+  #namespaced(items: Item[]): Item[] {
+    let named = this.#aggregated.get(items);
+    if (!named) {
+      named = items.map((item) => ({
+        ...item,
+        name: this.aggregatedName(item.server as string, item.name as string),
+      }));
+      this.#aggregated.set(items, named);
+    }
+    return named;
+  }
+
+  /**
+   * The tool or prompt an aggregated endpoint's client named, by its namespaced name, at once when the
+   * lists are in: `undefined` when no server lists it, `pending` when a list has not arrived yet. Config
+   * validation makes server prefixes unambiguous, so at most one server can be meant.
+   */
+  aggregatedNow(kind: CatalogKind, name: string): NamedItem | undefined | 'pending' {
+    const separator = this.#separator;
+    if (separator === false) return undefined;
+    for (const server of this.#servers) {
+      // Even a shortened name (namespace.ts) keeps its server's prefix.
+      if (!name.startsWith(`${server}${separator}`)) continue;
+      if (!this.#offersKind(server, kind)) continue;
+      const resolved = this.#resolved.get(server)?.[kind];
+      if (!resolved) return 'pending';
+      resolved.byAggregatedName ??= new Map(
+        resolved.items.map((item) => [this.aggregatedName(server, item.name as string), item]),
+      );
+      const item = resolved.byAggregatedName.get(name);
+      if (item) return { server, item };
+    }
+    return undefined;
+  }
+
+  /** {@link aggregatedNow}, waiting for the lists when they have not arrived. */
+  async aggregated(kind: CatalogKind, name: string): Promise<NamedItem | undefined> {
+    const now = this.aggregatedNow(kind, name);
+    if (now !== 'pending') return now;
+    await this.list(kind);
+    const later = this.aggregatedNow(kind, name);
+    return later === 'pending' ? undefined : later;
   }
 
   /** One server's items; empty when it is not running or lacks the capability. */
@@ -137,7 +257,7 @@ export class AggregateCatalog {
 
   /** Servers offering an item whose `key` field equals `value` (a tool or prompt name, a resource URI). */
   async serversOffering(kind: CatalogKind, key: string, value: string): Promise<string[]> {
-    const items = await this.list(kind);
+    const items = (await this.#lists(kind)).flat();
     const servers = items.filter((item) => item[key] === value).map((item) => item.server as string);
     return [...new Set(servers)];
   }
@@ -158,11 +278,13 @@ export class AggregateCatalog {
     return managed.client.serverCapabilities[CAPABILITY[kind]] ? managed.client : undefined;
   }
 
+  /** A server's list as every endpoint shows it: filtered and overridden, each item tagged `server`. */
   async #fetch(client: McpClient, server: string, kind: CatalogKind): Promise<Item[]> {
     let items: Item[];
+    const exposure = this.exposure(server);
     switch (kind) {
       case 'tools':
-        items = (await client.listTools()).filter(callableWithoutTasks);
+        items = exposeTools(await client.listTools(), exposure);
         break;
       case 'resources':
         items = await client.listResources();
@@ -171,11 +293,29 @@ export class AggregateCatalog {
         items = await client.listResourceTemplates();
         break;
       case 'prompts':
-        items = await client.listPrompts();
+        items = exposePrompts(await client.listPrompts(), exposure);
         break;
     }
     return items.map((item) => ({ ...item, server }));
   }
+}
+
+/** Tools as clients see them: without task-only tools (below), filtered and overridden. */
+export function exposeTools(tools: readonly Item[], exposure: ServerExposure): Item[] {
+  const callable = tools.filter(callableWithoutTasks);
+  if (exposure.transparent) return callable;
+  return callable.flatMap((tool) => {
+    const shown = exposure.tool(tool);
+    return shown ? [shown] : [];
+  });
+}
+
+export function exposePrompts(prompts: readonly Item[], exposure: ServerExposure): Item[] {
+  if (exposure.transparent) return [...prompts];
+  return prompts.flatMap((prompt) => {
+    const shown = exposure.prompt(prompt);
+    return shown ? [shown] : [];
+  });
 }
 
 /**

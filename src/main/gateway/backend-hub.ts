@@ -1,6 +1,7 @@
 import { CancelledError, JsonRpcError } from '../../shared/errors.js';
 import { isObject, type JsonRpcRequest, RpcErrorCode } from '../../shared/json-rpc.js';
 import type { Logger } from '../../shared/logger.js';
+import { LOG_LEVEL_RANK } from '../../shared/mcp-log-levels.js';
 import type { ServerConfig } from '../config/config-schema.js';
 import type { McpClient, McpLoggingLevel, McpRequestOptions } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
@@ -21,7 +22,6 @@ import { BackendListen, subscriptionIdOf } from './era/backend-listen.js';
 import { relayInputRequests } from './era/input-request-relay.js';
 import type { GatewayMetrics, RequestOutcome } from './gateway-metrics.js';
 import { IsolatedProcesses } from './isolated-processes.js';
-import { LOG_LEVEL_RANK } from './log-levels.js';
 import { modernEnvelope } from './modern-envelope.js';
 
 /** A client request on its way to a backend. */

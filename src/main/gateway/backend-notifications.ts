@@ -1,11 +1,11 @@
 import type { JsonRpcNotification } from '../../shared/json-rpc.js';
 import type { Logger } from '../../shared/logger.js';
+import { LOG_LEVEL_RANK } from '../../shared/mcp-log-levels.js';
 import type { McpClient, McpLoggingLevel } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
 import type { AggregateCatalog, CatalogKind } from './aggregate-catalog.js';
 import type { BusyLedger } from './busy-ledger.js';
 import { type ClientSession, replyToFor, type SessionDirectory } from './client-session.js';
-import { LOG_LEVEL_RANK } from './log-levels.js';
 
 /**
  * Whether a subscription to `subscribed` covers an update of `uri`: the same resource, or one under it

@@ -23,6 +23,7 @@ import { AggregateCatalog } from './aggregate-catalog.js';
 import { BackendHub, GATEWAY_CLIENT_CAPABILITIES } from './backend-hub.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { chooseHttpEngine, type HttpEngineChoice } from './http-engine-choice.js';
+import { ConflictReport } from './naming/conflict-report.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import { SessionRouter } from './session-router.js';
 import { tokenDigestOf } from './token-digest.js';
@@ -60,6 +61,7 @@ export class Gateway {
   readonly #logger: Logger;
   readonly #logLevel: LogLevel;
   readonly #router: SessionRouter;
+  readonly #conflicts: ConflictReport;
   readonly #hub: BackendHub;
   readonly #catalog: AggregateCatalog;
   readonly #slots = new Map<number, WorkerSlot>();
@@ -101,7 +103,8 @@ export class Gateway {
       this.#logger,
       this.#metrics,
     );
-    this.#catalog = new AggregateCatalog(supervisor, this.#servers, this.#logger);
+    this.#catalog = new AggregateCatalog(supervisor, this.#servers, this.#logger, config.namespace);
+    this.#conflicts = new ConflictReport(this.#catalog, this.#logger);
     this.#hub = new BackendHub(supervisor, this.#catalog, this.#router, this.#logger, this.#metrics);
     const dispatcher = new RequestDispatcher(this.#hub, this.#catalog, supervisor, this.#servers);
     this.#router.connect(
@@ -189,6 +192,7 @@ export class Gateway {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#conflicts.stop();
     for (const unhook of this.#unhook) unhook();
     const slots = [...this.#slots.values()];
     await Promise.allSettled(slots.map((slot) => slot.control.drain()));
@@ -335,7 +339,10 @@ export class Gateway {
       if (change.status === 'running') this.#hub.forgetSubscriptions(change.name);
     }
     // A new process starts at the server's default level; give it the one its sessions asked for.
-    if (change.status === 'running') void this.#hub.syncLogLevel(change.name);
+    if (change.status === 'running') {
+      void this.#hub.syncLogLevel(change.name);
+      this.#conflicts.schedule();
+    }
     const { info } = change;
     const status = {
       name: info.name,
@@ -382,6 +389,8 @@ export class Gateway {
         workers: workers.map((w) => ({ ...w, sessions: sessionsByShard.get(w.shard) ?? 0 })),
         sessions: this.#router.sessionCount,
         inflight: this.#router.inflightCount(),
+        // What several servers offer alike on /mcp and /sse, and which of them gets it.
+        conflicts: this.#catalog.conflictsNow(),
         workerRestarts: this.#workerRestarts,
         // The page computes uptimes against this, not its own clock, which may be another machine's.
         time: Date.now(),

@@ -1,12 +1,13 @@
 import { JsonRpcError } from '../../shared/errors.js';
 import { isObject, type JsonRpcId, RpcErrorCode } from '../../shared/json-rpc.js';
+import { isMcpLoggingLevel } from '../../shared/mcp-log-levels.js';
 import { negotiateProtocolVersion } from '../../shared/protocol-versions.js';
 import { CLIENT_INFO } from '../mcp-client.js';
 import type { Supervisor } from '../supervisor.js';
-import { type AggregateCatalog, type CatalogKind, callableWithoutTasks } from './aggregate-catalog.js';
+import type { AggregateCatalog, CatalogKind, NamedItem } from './aggregate-catalog.js';
 import type { BackendHub } from './backend-hub.js';
 import type { ClientSession, OutletRef } from './client-session.js';
-import { isMcpLoggingLevel } from './log-levels.js';
+import { backendName, toBackendNames, toExposedList, unknownName } from './naming/exposed-names.js';
 
 export interface RequestContext {
   session: ClientSession;
@@ -17,10 +18,13 @@ export interface RequestContext {
 
 type Params = Record<string, unknown>;
 
+/** A tool or prompt's server and the name that server shows it by. */
+type Named = { server: string; name: string };
+
 const AGGREGATE_INSTRUCTIONS =
-  'This is mcp-runner, a gateway that serves several MCP servers as one. Each listed tool, resource and ' +
-  'prompt carries a "server" field naming the server that provides it; pass "server" in tools/call ' +
-  'params to pick one when two servers offer a tool with the same name.';
+  'This is mcp-runner, a gateway that serves several MCP servers as one. Tools and prompts are named ' +
+  '{server}__{name} (unless the gateway is configured otherwise) and carry a "server" field naming the ' +
+  'server that provides them; resources keep their URIs.';
 
 function invalidParams(message: string, data?: unknown): JsonRpcError {
   return new JsonRpcError(RpcErrorCode.INVALID_PARAMS, message, data);
@@ -91,13 +95,10 @@ export class RequestDispatcher {
         return this.#subscription(session, method, params);
     }
     if (session.target === '') return this.#aggregate(ctx, method, params);
-    const result = this.#forward(ctx, session.target, method, params);
-    if (method !== 'tools/list') return result;
-    return result.then((listed) =>
-      isObject(listed) && Array.isArray(listed.tools)
-        ? { ...listed, tools: listed.tools.filter(callableWithoutTasks) }
-        : listed,
-    );
+    const exposure = this.#catalog.exposure(session.target);
+    const result = this.#forward(ctx, session.target, method, toBackendNames(exposure, method, params));
+    if (method !== 'tools/list' && method !== 'prompts/list') return result;
+    return result.then((listed) => toExposedList(exposure, method, listed));
   }
 
   async #setLogLevel(session: ClientSession, params: Params | undefined): Promise<unknown> {
@@ -194,23 +195,51 @@ export class RequestDispatcher {
     return this.#aggregateSlow(ctx, method, params);
   }
 
-  /** A call by name (a tool, a prompt), to the server `params.server` names or the one offering it. */
+  /**
+   * A call by name (a tool, a prompt) on an aggregated endpoint: to the server its namespaced name
+   * says, or `params.server` names, or the only one offering that bare name; in the backend's own name.
+   */
   #forwardNamed(
     ctx: RequestContext,
     method: string,
     params: Params | undefined,
     kind: CatalogKind,
-    noun: string,
+    noun: 'tool' | 'prompt',
   ): Promise<unknown> {
     const name = stringParam(params, 'name');
     const { server: explicit, ...forwarded } = params ?? {};
-    const server = this.#pick(kind, 'name', name, explicit, noun);
-    return typeof server === 'string'
-      ? this.#forward(ctx, server, method, forwarded)
-      : server.then((picked) => this.#forward(ctx, picked, method, forwarded));
+    const send = ({ server, name: shown }: Named) =>
+      this.#forward(ctx, server, method, {
+        ...forwarded,
+        name: backendName(this.#catalog.exposure(server), noun, shown),
+      });
+    const named = this.#named(kind, name, explicit, noun);
+    return named instanceof Promise ? named.then(send) : send(named);
+  }
+
+  /**
+   * Which server a tool or prompt named on an aggregated endpoint belongs to, and the name that server
+   * shows it by. At once when the catalog has the lists (the usual case), so the call needs no promise
+   * of its own. A namespaced name is looked up first; a bare one (with or without `params.server`, the
+   * original crate's way) still works.
+   */
+  #named(kind: CatalogKind, name: string, explicit: unknown, noun: string): Named | Promise<Named> {
+    const namespaced = this.#catalog.aggregatedNow(kind, name);
+    const found = (item: NamedItem | undefined) =>
+      item && (explicit === undefined || item.server === explicit)
+        ? { server: item.server, name: item.item.name as string }
+        : undefined;
+    if (namespaced === 'pending')
+      return this.#catalog
+        .aggregated(kind, name)
+        .then((item) => found(item) ?? this.#pick(kind, name, explicit, noun));
+    return found(namespaced) ?? this.#pick(kind, name, explicit, noun);
   }
 
   async #aggregateSlow(ctx: RequestContext, method: string, params: Params | undefined): Promise<unknown> {
+    // The aggregated lists come in one page: a cursor can only be one this endpoint never gave.
+    if (method.endsWith('/list') && params?.cursor !== undefined)
+      throw invalidParams('Invalid cursor: the aggregated lists are not paginated; list without a cursor.');
     switch (method) {
       case 'tools/list':
         return { tools: await this.#catalog.list('tools') };
@@ -224,8 +253,10 @@ export class RequestDispatcher {
         const uri = stringParam(params, 'uri');
         return this.#forward(ctx, await this.#serverForResource(uri), method, params);
       }
-      case 'completion/complete':
-        return this.#forward(ctx, await this.#serverForCompletion(params), method, params);
+      case 'completion/complete': {
+        const routed = await this.#routeCompletion(params);
+        return this.#forward(ctx, routed.server, method, routed.params);
+      }
       default:
         throw new JsonRpcError(RpcErrorCode.METHOD_NOT_FOUND, `Method not found: ${method}`);
     }
@@ -247,31 +278,24 @@ export class RequestDispatcher {
     });
   }
 
-  /**
-   * Chooses the server for a named tool or prompt: the explicit `server` param, else the only offerer.
-   * At once when the catalog already has every list (the usual case), so the call needs no promise of
-   * its own; otherwise when the lists have arrived.
-   */
-  #pick(
-    kind: CatalogKind,
-    key: string,
-    value: string,
-    explicit: unknown,
-    noun: string,
-  ): string | Promise<string> {
+  /** A bare name: the server `params.server` names, else the only one offering it. */
+  #pick(kind: CatalogKind, name: string, explicit: unknown, noun: string): Named | Promise<Named> {
     if (explicit !== undefined) {
       if (typeof explicit !== 'string' || !this.#servers.includes(explicit)) {
         throw invalidParams(
           `Unknown server ${JSON.stringify(explicit)}. Servers: ${this.#servers.join(', ')}`,
         );
       }
-      return explicit;
+      return { server: explicit, name };
     }
-    return this.#catalog.soleServerNow(kind, key, value) ?? this.#pickListed(kind, key, value, noun);
+    const sole = this.#catalog.soleServerNow(kind, 'name', name);
+    return sole !== undefined
+      ? { server: sole, name }
+      : this.#pickListed(kind, name, noun).then((server) => ({ server, name }));
   }
 
-  async #pickListed(kind: CatalogKind, key: string, value: string, noun: string): Promise<string> {
-    const offering = await this.#catalog.serversOffering(kind, key, value);
+  async #pickListed(kind: CatalogKind, value: string, noun: string): Promise<string> {
+    const offering = await this.#catalog.serversOffering(kind, 'name', value);
     if (offering.length === 1) return offering[0]!;
     if (offering.length === 0) {
       // A server that is down lists nothing: say so, or the client would think the name is wrong.
@@ -281,10 +305,7 @@ export class RequestDispatcher {
       const note = down.length
         ? ` Not running now: ${down.map((d) => `${d.server} (${d.status})`).join(', ')}.`
         : '';
-      throw invalidParams(`Unknown ${noun}: ${value}.${note}`, {
-        [noun]: value,
-        ...(down.length ? { down } : {}),
-      });
+      throw unknownName(noun as 'tool', value, note, down.length ? { down } : undefined);
     }
     throw invalidParams(
       `The ${noun} "${value}" is offered by several servers (${offering.join(', ')}); name one in params.server.`,
@@ -295,29 +316,26 @@ export class RequestDispatcher {
   async #serverForResource(uri: string): Promise<string> {
     const listed = await this.#catalog.serversOffering('resources', 'uri', uri);
     if (listed.length >= 1) return listed[0]!;
+    // Several servers' templates fit: the first in the config gets it (reported in /status).
     const templated = await this.#catalog.serversMatchingTemplate(uri);
-    if (templated.length === 1) return templated[0]!;
-    if (templated.length > 1) {
-      throw invalidParams(
-        `Resource "${uri}" matches templates of several servers (${templated.join(', ')}).`,
-        {
-          uri,
-          candidates: templated,
-        },
-      );
-    }
+    if (templated.length >= 1) return templated[0]!;
     throw new JsonRpcError(RpcErrorCode.RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
   }
 
-  async #serverForCompletion(params: Params | undefined): Promise<string> {
+  /** Completion follows the prompt (by its name here, renamed back) or the template it refers to. */
+  async #routeCompletion(
+    params: Params | undefined,
+  ): Promise<{ server: string; params: Params | undefined }> {
     const ref = isObject(params?.ref) ? params.ref : undefined;
     if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
-      return this.#pick('prompts', 'name', ref.name, params?.server, 'prompt');
+      const { server: explicit, ...rest } = params ?? {};
+      const { server, name } = await this.#named('prompts', ref.name, explicit, 'prompt');
+      const original = backendName(this.#catalog.exposure(server), 'prompt', name);
+      return { server, params: { ...rest, ref: { ...ref, name: original } } };
     }
     if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
       const servers = await this.#catalog.serversOffering('resourceTemplates', 'uriTemplate', ref.uri);
-      if (servers.length >= 1) return servers[0]!;
-      return this.#serverForResource(ref.uri);
+      return { server: servers[0] ?? (await this.#serverForResource(ref.uri)), params };
     }
     throw invalidParams('params.ref must be {type: "ref/prompt", name} or {type: "ref/resource", uri}');
   }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { FrameKind } from '../../shared/frames.js';
-import { type JsonRpcId, RpcErrorCode } from '../../shared/json-rpc.js';
+import { isObject, type JsonRpcId, RpcErrorCode } from '../../shared/json-rpc.js';
+import { isMcpLoggingLevel } from '../../shared/mcp-log-levels.js';
 import {
   decodeHeaderValue,
+  MetaKey,
   ModernErrorCode,
   metaProtocolVersion,
   NAMED_METHODS,
@@ -41,6 +43,13 @@ interface Refusal {
   data?: Record<string, unknown>;
 }
 
+/** A request missing a required field, or with an invalid one: 400 with Invalid Params (basic/index). */
+const invalid = (message: string): Refusal => ({
+  status: 400,
+  code: RpcErrorCode.INVALID_PARAMS,
+  message: `Invalid params: ${message}`,
+});
+
 const mismatch = (message: string): Refusal => ({
   status: 400,
   code: ModernErrorCode.HEADER_MISMATCH,
@@ -65,6 +74,16 @@ export function refuseModern(info: RequestInfo, message: Record<string, unknown>
       message: `Unsupported protocol version ${JSON.stringify(version)}; this gateway supports ${ALL_PROTOCOL_VERSIONS.join(', ')}`,
       data: { supported: ALL_PROTOCOL_VERSIONS, requested: version },
     };
+  const meta = (message.params as { _meta: Record<string, unknown> })._meta;
+  if (!isObject(meta[MetaKey.CLIENT_CAPABILITIES]))
+    return invalid(
+      `params._meta["${MetaKey.CLIENT_CAPABILITIES}"] is required (an object; {} declares no capabilities)`,
+    );
+  const level = meta[MetaKey.LOG_LEVEL];
+  if (level !== undefined && !isMcpLoggingLevel(level))
+    return invalid(
+      `params._meta["${MetaKey.LOG_LEVEL}"] must be one of debug, info, notice, warning, error, critical, alert, emergency`,
+    );
   const method = message.method;
   if (!info.mcpMethod) return mismatch('the Mcp-Method header is required');
   if (info.mcpMethod !== method)

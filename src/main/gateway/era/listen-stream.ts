@@ -42,9 +42,12 @@ export class ListenStream {
   readonly filter: ListenFilter;
   #waiting: Message[] | undefined = [];
 
-  constructor(id: string | number, filter: ListenFilter) {
+  readonly #serverInfo: unknown;
+
+  constructor(id: string | number, filter: ListenFilter, serverInfo?: unknown) {
     this.id = id;
     this.filter = filter;
+    this.#serverInfo = serverInfo;
   }
 
   /** The message as this stream sends it now, or undefined: not opted in to, or held until acknowledged. */
@@ -79,7 +82,13 @@ export class ListenStream {
     return {
       jsonrpc: '2.0',
       id: this.id,
-      result: { resultType: 'complete', _meta: { [MetaKey.SUBSCRIPTION_ID]: this.id } },
+      result: {
+        resultType: 'complete',
+        _meta: {
+          [MetaKey.SUBSCRIPTION_ID]: this.id,
+          ...(this.#serverInfo ? { [MetaKey.SERVER_INFO]: this.#serverInfo } : {}),
+        },
+      },
     };
   }
 

@@ -4,14 +4,20 @@ import { CancelledError } from '../../../shared/errors.js';
 import { type ClientMessageFrame, FrameKind, type MainToWorkerFrame } from '../../../shared/frames.js';
 import { isObject, type JsonRpcId, RpcErrorCode } from '../../../shared/json-rpc.js';
 import type { Logger } from '../../../shared/logger.js';
+import { isMcpLoggingLevel } from '../../../shared/mcp-log-levels.js';
 import { MetaKey, ModernErrorCode } from '../../../shared/modern-protocol.js';
 import { ClientSession, type OutletRef } from '../client-session.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
-import { isMcpLoggingLevel } from '../log-levels.js';
 import type { RequestDispatcher } from '../request-dispatcher.js';
 import { InputRequiredBridge, type ModernCall } from './input-required-bridge.js';
 import { ListenStream, readListenFilter } from './listen-stream.js';
-import { discoverResult, modernResult, REMOVED_METHODS, withoutModernMeta } from './modern-result.js';
+import {
+  discoverResult,
+  modernError,
+  modernResult,
+  REMOVED_METHODS,
+  withoutModernMeta,
+} from './modern-result.js';
 import { paramHeaderMismatch, paramHeadersOf } from './param-headers.js';
 
 type Params = Record<string, unknown>;
@@ -102,6 +108,13 @@ export class ModernEdge {
     }
     if (method === 'subscriptions/listen') {
       void this.#listen(own, frame, id, params);
+      return;
+    }
+    if (params && 'inputResponses' in params && !isObject(params.inputResponses)) {
+      this.#reply(own, 400, id, {
+        code: RpcErrorCode.INVALID_PARAMS,
+        message: 'Invalid params: inputResponses must be an object of answers, by the keys of inputRequests',
+      });
       return;
     }
     if (params && 'requestState' in params) {
@@ -278,7 +291,7 @@ export class ModernEdge {
     }
     const filter = readListenFilter(params?.notifications);
     const session = this.#session(frame.target, params, randomBytes(18).toString('base64url'));
-    session.listen = new ListenStream(id, filter);
+    session.listen = new ListenStream(id, filter, this.#serverInfo(frame.target));
     session.stream = own;
     if (!this.#sessions.register(session)) {
       this.#reply(own, 503, id, {
@@ -345,11 +358,14 @@ export class ModernEdge {
   #fail(own: OutletRef, id: JsonRpcId, method: string, error: unknown): void {
     if (error instanceof CancelledError) return;
     this.#metrics?.request(method, 'error');
-    const wire = toJsonRpcError(error);
-    // 2026-07-28 moved resource-not-found to Invalid Params.
-    if (wire.code === RpcErrorCode.RESOURCE_NOT_FOUND) wire.code = RpcErrorCode.INVALID_PARAMS;
+    const wire = modernError(toJsonRpcError(error));
     if (wire.code === RpcErrorCode.METHOD_NOT_FOUND) {
       this.#reply(own, 404, id, wire);
+      return;
+    }
+    // A backend's own MissingRequiredClientCapability: the transport wants it with 400.
+    if (wire.code === ModernErrorCode.MISSING_REQUIRED_CLIENT_CAPABILITY) {
+      this.#reply(own, 400, id, wire);
       return;
     }
     this.#logger.debug({ method, requestId: id, err: error }, 'modern request failed');

@@ -1,4 +1,4 @@
-import { isObject } from '../../../shared/json-rpc.js';
+import { isObject, RpcErrorCode } from '../../../shared/json-rpc.js';
 import { MetaKey } from '../../../shared/modern-protocol.js';
 import { ALL_PROTOCOL_VERSIONS } from '../../../shared/protocol-versions.js';
 
@@ -45,12 +45,34 @@ export function modernResult(
   const result: Params = isObject(value) ? { ...value } : {};
   result.resultType ??= 'complete';
   const ttl = CACHE_TTL_MS[method];
-  if (ttl !== undefined) {
-    result.ttlMs ??= ttl;
-    result.cacheScope = cacheScope === 'private' ? 'private' : (result.cacheScope ?? 'public');
+  // An interim input_required result is not the answer: nothing to cache.
+  if (ttl !== undefined && result.resultType === 'complete') {
+    // A backend's own freshness hint stands when it is one (0 or more).
+    if (typeof result.ttlMs !== 'number' || !(result.ttlMs >= 0)) result.ttlMs = ttl;
+    result.cacheScope = cacheScope === 'private' || result.cacheScope === 'private' ? 'private' : 'public';
   }
   result._meta = { ...(isObject(result._meta) ? result._meta : {}), [MetaKey.SERVER_INFO]: serverInfo };
   return result;
+}
+
+/**
+ * An error as a 2026-07-28 caller reads it: resource-not-found is Invalid Params now, and the
+ * implementation-defined range (-32000 to -32019), which new code should not use, becomes Internal Error
+ * with the original code kept in `data.code` (a backend that restarts, a call that timed out).
+ */
+export function modernError(wire: { code: number; message: string; data?: unknown }): {
+  code: number;
+  message: string;
+  data?: unknown;
+} {
+  if (wire.code === RpcErrorCode.RESOURCE_NOT_FOUND) return { ...wire, code: RpcErrorCode.INVALID_PARAMS };
+  if (wire.code <= -32000 && wire.code >= -32019)
+    return {
+      ...wire,
+      code: RpcErrorCode.INTERNAL_ERROR,
+      data: { ...(isObject(wire.data) ? wire.data : {}), code: wire.code },
+    };
+  return wire;
 }
 
 /** `server/discover`: what the endpoint offers, from the backend's own description or the union. */

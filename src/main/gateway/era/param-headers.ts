@@ -62,7 +62,8 @@ export function paramHeaderMismatch(
     for (const key of path) value = isObject(value) ? value[key] : undefined;
     const sent = headers?.[header];
     const name = `Mcp-Param-${header}`;
-    if (value === undefined) {
+    // A null argument has no value to mirror (the transport's table): like an absent one.
+    if (value === undefined || value === null) {
       if (sent !== undefined) return `${name} was sent but the argument ${path.join('.')} is absent`;
       continue;
     }

@@ -1,4 +1,13 @@
-import type { McpLoggingLevel } from '../mcp-client.js';
+/** MCP's log levels (`logging/setLevel`, and 2026-07-28's per-request `logLevel`). */
+export type McpLoggingLevel =
+  | 'debug'
+  | 'info'
+  | 'notice'
+  | 'warning'
+  | 'error'
+  | 'critical'
+  | 'alert'
+  | 'emergency';
 
 /** MCP log levels (RFC 5424 severities) from most to least verbose. */
 export const LOG_LEVEL_RANK: Record<McpLoggingLevel, number> = {
