@@ -7,7 +7,11 @@ import { machineInfo, writeResults } from './micro-harness.js';
 
 /**
  * `npm run bench:load -- [--transport sse,streamable,modern] [--sessions 1,100,1000] [--workers 1,2]
- *   [--engine auto | uws,node | uws,node@24] [--inflight 1] [--payload 64] [--duration 5] [--compare supergateway,mcp-proxy] [--ceiling yes|no]`
+ *   [--engine auto | uws,node | uws,node@24] [--inflight 1] [--payload 64] [--duration 5] [--compare supergateway,mcp-proxy] [--ceiling yes|no]
+ *   [--naming on | on,off]`
+ *
+ * `--naming off` adds mcp-runner with bare names and no filters beside the default (namespaced, with a
+ * tool filter and an override configured), to measure what naming costs.
  *
  * For each transport and session count, starts each target afresh on the echo fixture (mcp-runner once
  * per engine and worker count, then the peers, then the in-process uWS ceiling), drives N sessions from this process
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     payload: { type: 'string', default: '64' },
     compare: { type: 'string', default: '' },
     ceiling: { type: 'string', default: 'yes' },
+    naming: { type: 'string', default: 'on' },
   },
 });
 const transports = transportsFlag(values.transport);

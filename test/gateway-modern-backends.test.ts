@@ -82,6 +82,12 @@ describe('2026-07-28 backends: faults, restarts, state and isolation', { timeout
         await waitForAsync(async () => watch.toolsChanged() > before),
         'tools/list_changed after restart',
       );
+      // The session's resource subscription was made again on the new process.
+      assert.equal(await client.call('bump'), '1');
+      assert.ok(
+        await waitForAsync(async () => watch.updated().includes('fixture://counter')),
+        'resources/updated after restart',
+      );
     } finally {
       await client.close();
     }

@@ -362,6 +362,41 @@ describe('2026-07-28 clients, bridged to 2025 backends', { timeout: 120_000 }, (
     });
   }
 
+  test('notifications/message only for a request whose _meta asks a logLevel, at or above it', async () => {
+    const url = `${gw.url}/servers/echo/mcp`;
+    const count = (text: string) => (text.match(/notifications\/message/g) ?? []).length;
+    const none = await post(url, call(61, 'log', { count: 2 }));
+    assert.equal(count(none.text), 0, none.text);
+    const level = (value: string) => ({ 'io.modelcontextprotocol/logLevel': value });
+    const debug = await post(url, call(62, 'log', { count: 2 }, level('debug')));
+    assert.equal(count(debug.text), 2, debug.text);
+    assert.match(debug.text, /log message 2 of 2/);
+    const quiet = await post(url, call(63, 'log', { count: 2 }, level('error')));
+    assert.equal(count(quiet.text), 0, quiet.text);
+  });
+
+  test('every caller gets the same lists, in the same order every time', async () => {
+    for (const path of ['/mcp', '/servers/echo/mcp']) {
+      const names = async (id: number, extra: Json) => {
+        const answer = await post(`${gw.url}${path}`, {
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/list',
+          params: { _meta: meta(extra) },
+        });
+        return (answer.json!.result.tools as Json[]).map((t) => t.name as string);
+      };
+      const first = await names(71, {});
+      const other = await names(72, {
+        'io.modelcontextprotocol/clientInfo': { name: 'another', version: '9' },
+        'io.modelcontextprotocol/clientCapabilities': { sampling: {}, roots: {} },
+      });
+      assert.ok(first.length > 5, path);
+      assert.deepEqual(other, first, `${path}: the same for another caller`);
+      assert.deepEqual(await names(73, {}), first, `${path}: the same order again`);
+    }
+  });
+
   test('malformed 2026-07-28 requests get 400 -32602 before reaching a backend', async () => {
     const url = `${gw.url}/servers/echo/mcp`;
     const refusedWith = async (body: Json, pattern: RegExp, target = url) => {

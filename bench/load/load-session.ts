@@ -20,16 +20,16 @@ export function payloadText(marker: string, id: number, payloadBytes: number): s
 }
 
 /** The same bytes `JSON.stringify` gives for this message, without building the object first. */
-export function echoCall(id: number, text: string): string {
-  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":${JSON.stringify(text)}}}}`;
+export function echoCall(id: number, text: string, tool = 'echo'): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${tool}","arguments":{"text":${JSON.stringify(text)}}}}`;
 }
 
 /** The same call as a 2026-07-28 client sends it: its version, identity and capabilities in `_meta`. */
 const MODERN_META =
   '"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}';
 
-export function modernEchoCall(id: number, text: string): string {
-  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":${JSON.stringify(text)}},${MODERN_META}}}`;
+export function modernEchoCall(id: number, text: string, tool = 'echo'): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${tool}","arguments":{"text":${JSON.stringify(text)}},${MODERN_META}}}`;
 }
 
 /** A call waiting for its answer. */

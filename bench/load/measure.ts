@@ -74,12 +74,13 @@ export async function measure(target: Target, transport: Transport, options: Loa
     for (let i = 0; i < options.sessions; i += OPEN_BATCH) {
       const batch = Array.from({ length: Math.min(OPEN_BATCH, options.sessions - i) }, (_, j) =>
         transport === 'sse'
-          ? new SseLoadSession(target.origin, target.ssePath, `s${i + j}`)
+          ? new SseLoadSession(target.origin, target.ssePath, `s${i + j}`, target.tool)
           : new StreamableLoadSession(
               target.origin,
               target.mcpPath,
               `s${i + j}`,
               transport === 'modern' ? 'modern' : '2025',
+              target.tool,
             ),
       );
       sessions.push(...batch);

@@ -22,10 +22,13 @@ export class SseLoadSession implements LoadSession, EventStreamListener {
   #nextId = 1;
   #opening: { resolve: () => void; reject: (error: Error) => void; timer: NodeJS.Timeout } | undefined;
 
-  constructor(origin: string, path: string, marker: string) {
+  readonly #tool: string;
+
+  constructor(origin: string, path: string, marker: string, tool = 'echo') {
     this.#pool = poolFor(origin);
     this.#path = path;
     this.#marker = marker;
+    this.#tool = tool;
   }
 
   get misdelivered(): number {
@@ -86,7 +89,7 @@ export class SseLoadSession implements LoadSession, EventStreamListener {
     const text = payloadText(this.#marker, id, payloadBytes);
     return new Promise((resolve) => {
       const call = new LegacyCall(this.#book, this.#posting, id, text, resolve);
-      call.send(this.#pool.acquire(), withBody(this.#postHead, echoCall(id, text)));
+      call.send(this.#pool.acquire(), withBody(this.#postHead, echoCall(id, text, this.#tool)));
     });
   }
 

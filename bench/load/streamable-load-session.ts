@@ -52,11 +52,15 @@ export class StreamableLoadSession implements LoadSession {
   #nextId = 1;
   readonly #modern: boolean;
 
-  constructor(origin: string, path: string, marker: string, era: '2025' | 'modern' = '2025') {
+  /** The echo tool's name where this session calls it (`echo__echo` on a namespaced `/mcp`). */
+  readonly #tool: string;
+
+  constructor(origin: string, path: string, marker: string, era: '2025' | 'modern' = '2025', tool = 'echo') {
     this.#pool = poolFor(origin);
     this.#path = path;
     this.#marker = marker;
     this.#modern = era === 'modern';
+    this.#tool = tool;
   }
 
   get misdelivered(): number {
@@ -70,7 +74,7 @@ export class StreamableLoadSession implements LoadSession {
         Accept: ACCEPT,
         'MCP-Protocol-Version': '2026-07-28',
         'Mcp-Method': 'tools/call',
-        'Mcp-Name': 'echo',
+        'Mcp-Name': this.#tool,
       });
       return;
     }
@@ -124,7 +128,7 @@ export class StreamableLoadSession implements LoadSession {
     const text = payloadText(this.#marker, id, payloadBytes);
     return new Promise((resolve) => {
       const call = new StreamableCall(this.#book, this.#posting, id, text, resolve);
-      const body = this.#modern ? modernEchoCall(id, text) : echoCall(id, text);
+      const body = this.#modern ? modernEchoCall(id, text, this.#tool) : echoCall(id, text, this.#tool);
       call.send(this.#pool.acquire(), withBody(this.#postHead, body));
     });
   }

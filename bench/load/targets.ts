@@ -15,9 +15,18 @@ export interface Target {
   /** Path of the legacy SSE stream and of the Streamable HTTP endpoint. */
   ssePath: string;
   mcpPath: string;
+  /** The echo tool's name on the aggregated endpoints (`echo__echo` where names are namespaced). */
+  tool?: string;
   pid: number;
   stop(): Promise<void>;
 }
+
+/**
+ * `--naming`: how mcp-runner names tools on `/mcp` and `/sse`. `on` (the default, as users get it):
+ * `{server}__{name}`, with a tool filter and an override configured so nothing takes a shortcut; `off`:
+ * `sseProxy.namespace: false`, bare names and no filters, as before issue 17.
+ */
+export type Naming = 'on' | 'off';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const echoServer = join(root, 'dist/test/fixtures/echo-server.js');
@@ -103,14 +112,29 @@ function nodeBinary(major: string): string {
 export async function startMcpRunner(
   workers: number,
   engine: EngineSpec = { engine: 'auto', label: 'auto' },
+  naming: Naming = 'on',
 ): Promise<Target> {
   const port = await freePort();
   const config = join(mkdtempSync(join(tmpdir(), 'mcpr-bench-')), 'config.json');
   writeFileSync(
     config,
     JSON.stringify({
-      mcpServers: { echo: { command: process.execPath, args: [echoServer] } },
-      sseProxy: { port, workers, maxSessions: 1_000_000, httpEngine: engine.engine },
+      mcpServers: {
+        echo: {
+          command: process.execPath,
+          args: [echoServer],
+          ...(naming === 'on'
+            ? { tools: { allow: ['*'], deny: ['env'] }, overrides: { add: { name: 'plus' } } }
+            : {}),
+        },
+      },
+      sseProxy: {
+        port,
+        workers,
+        maxSessions: 1_000_000,
+        httpEngine: engine.engine,
+        namespace: naming === 'on' ? '__' : false,
+      },
     }),
   );
   // BENCH_TARGET_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the gateway process only,
@@ -131,7 +155,13 @@ export async function startMcpRunner(
         ((await r.json()) as { servers: Array<{ status: string }> }).servers[0]?.status === 'running',
       () => false,
     );
-    if (running) return started(`mcp-runner ${workers}w ${engine.label}`, child, origin, '/sse', '/mcp');
+    if (running) {
+      const label = `mcp-runner ${workers}w ${engine.label}${naming === 'off' ? ' names:off' : ''}`;
+      return {
+        ...started(label, child, origin, '/sse', '/mcp'),
+        tool: naming === 'on' ? 'echo__echo' : 'echo',
+      };
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');
@@ -205,8 +235,13 @@ export function targetStarters(flags: {
   engine: string;
   compare: string;
   ceiling: string;
+  naming?: string;
 }): TargetStarter[] {
   const engines = enginesFlag(flags.engine);
+  const namings = list(flags.naming ?? 'on').map((n) => {
+    if (n !== 'on' && n !== 'off') throw new Error(`--naming takes on and off, not ${n}`);
+    return n;
+  });
   // A peer may run on another Node major too (`mcp-proxy@24`), to compare on the runtime users have.
   const peers = list(flags.compare).map((entry) => {
     const [name = '', nodeMajor] = entry.split('@');
@@ -219,10 +254,12 @@ export function targetStarters(flags: {
   });
   return [
     ...engines.flatMap((engine) =>
-      list(flags.workers).map((w) => ({
-        name: `mcp-runner ${w}w ${engine.label}`,
-        start: () => startMcpRunner(Number(w), engine),
-      })),
+      list(flags.workers).flatMap((w) =>
+        namings.map((naming) => ({
+          name: `mcp-runner ${w}w ${engine.label}${naming === 'off' ? ' names:off' : ''}`,
+          start: () => startMcpRunner(Number(w), engine, naming),
+        })),
+      ),
     ),
     ...peers.map((p) => ({
       name: p.label,

@@ -293,8 +293,9 @@ export class BackendHub {
     return this.#subscriptions.unsubscribe(session, server, uri);
   }
 
-  forgetSubscriptions(server: string): void {
-    this.#subscriptions.forget(server);
+  /** A server's process restarted: its sessions' resource subscriptions are made again on the new one. */
+  renewSubscriptions(server: string): void {
+    this.#subscriptions.renew(server);
   }
 
   /**

@@ -91,10 +91,23 @@ export class BackendSubscriptions {
       );
   }
 
-  /** Subscriptions live on the backend process: after a restart they are gone, so the counts restart too. */
-  forget(server: string): void {
+  /**
+   * Subscriptions live on the backend process: after a restart the new process knows none, so every
+   * session's subscriptions to it are made again there (counted afresh), and updates keep coming.
+   */
+  renew(server: string): void {
     if (this.#supervisor.get(server).config.sessionMode === 'isolated') return;
-    for (const session of this.#directory.sessions()) session.subscriptions?.delete(server);
+    const wanted: Array<[ClientSession, string]> = [];
+    for (const session of this.#directory.sessions()) {
+      const uris = session.subscriptions?.get(server);
+      if (!uris) continue;
+      session.subscriptions!.delete(server);
+      for (const uri of uris) wanted.push([session, uri]);
+    }
+    for (const [session, uri] of wanted)
+      this.subscribe(session, server, uri).catch((error: unknown) =>
+        this.#logger.warn({ server, uri, err: error }, 'could not subscribe again after a restart'),
+      );
   }
 
   #backendSubscribe(client: McpClient, uri: string): Promise<void> {

@@ -336,7 +336,7 @@ export class Gateway {
     if (!this.#servers.includes(change.name)) return;
     if (change.info.instance === 0 && (change.status === 'running' || change.status === 'failed')) {
       this.#catalog.invalidate(change.name);
-      if (change.status === 'running') this.#hub.forgetSubscriptions(change.name);
+      if (change.status === 'running') this.#hub.renewSubscriptions(change.name);
     }
     // A new process starts at the server's default level; give it the one its sessions asked for.
     if (change.status === 'running') {

@@ -9,8 +9,14 @@ export interface ModernCall {
   readonly id: string;
   readonly session: ClientSession;
   readonly method: string;
-  /** Digest of method, name or uri, and arguments: a retry must be the same request. */
-  readonly binding: string;
+  /**
+   * Digest of method, name or uri, and arguments: a retry must be the same request. Made only when a
+   * round needs it (see {@link bindingOf}): most calls never ask for input, and hashing every call's
+   * arguments showed in profiles.
+   */
+  binding?: string;
+  /** The request's params, for the binding. */
+  readonly params: Params | undefined;
   /** Digest of the caller's credentials. */
   readonly principal: string;
   /** The HTTP request the answer goes to: the first, then each retry's. */
@@ -23,6 +29,12 @@ export interface ModernCall {
   asked: Map<string, string>;
   /** The backend answered while the caller was away: given to the retry. */
   outcome?: { value: unknown } | { error: unknown };
+}
+
+/** A call's binding, made on first use. */
+export function bindingOf(call: ModernCall): string {
+  call.binding ??= InputRequiredBridge.binding(call.method, call.params);
+  return call.binding;
 }
 
 /** What the bridge needs of the edge. */
@@ -104,7 +116,7 @@ export class InputRequiredBridge {
       c: call.id,
       r: call.round,
       e: Date.now() + this.#waitMs,
-      b: call.binding,
+      b: bindingOf(call),
       p: call.principal,
     });
     this.#host.parked(call);
@@ -138,7 +150,7 @@ export class InputRequiredBridge {
       c: '',
       r: 0,
       e: Date.now() + this.#waitMs,
-      b: call.binding,
+      b: bindingOf(call),
       p: call.principal,
       s: result.requestState,
     });

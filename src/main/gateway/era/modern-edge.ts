@@ -162,7 +162,7 @@ export class ModernEdge {
       id: String(this.#nextCall++),
       session,
       method,
-      binding: InputRequiredBridge.binding(method, params),
+      params,
       principal: frame.principal ?? '',
       own,
       requestId: id,
