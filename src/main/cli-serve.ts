@@ -1,6 +1,7 @@
 import { createLogger, isLogLevel, LOG_LEVEL_ENV, type LogLevel } from '../shared/logger.js';
 import { formatStatusTable } from './cli-format.js';
 import { loadConfigFile } from './config/load-config.js';
+import { ConfigWatch } from './config-watch.js';
 import { McpRunner } from './mcp-runner.js';
 import { capYoungGeneration, DEFAULT_MAIN_SEMI_SPACE_MIB } from './young-generation-cap.js';
 
@@ -59,6 +60,9 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
   }
   console.log(formatStatusTable(runner.supervisor.statuses()));
   if (failed > 0) console.log(`${failed} server(s) failed to start; the others are being served.`);
+  // Hot reload: the file is watched, and SIGHUP asks too.
+  const watch = new ConfigWatch(options.config, runner, logger);
+  watch.start();
   runner.onStatusChange((change) => {
     logger.info(
       { server: change.name, status: change.status, previous: change.previous },
@@ -66,6 +70,7 @@ export async function runGatewayCommand(options: ServeOptions): Promise<void> {
     );
   });
   const signal = await shutdown;
+  watch.stop();
   console.log(`${signal}: shutting down...`);
   // A safety net, not the plan: a stop that hangs must not leave an unkillable-looking process behind.
   setTimeout(() => {

@@ -1,8 +1,10 @@
 import { GatewayError, NotRunningError, ServerNotFoundError } from '../shared/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../shared/logger.js';
+import { changedProxyKeys, diffServers, type ReloadReport } from './config/config-diff.js';
 import type { Config, ConfigInput, SseProxyConfig } from './config/config-schema.js';
 import { loadConfigFile, parseConfigString, validateConfig } from './config/load-config.js';
 import { Gateway } from './gateway/gateway.js';
+import { servedServers } from './gateway/served-servers.js';
 import type { ServerStatus, ServerStatusInfo, StatusChange } from './managed-server.js';
 import type { McpClient, McpClientOptions } from './mcp-client.js';
 import type { Tool } from './mcp-types.js';
@@ -27,7 +29,7 @@ export interface McpRunnerOptions {
  * clients. A thin facade: the work is done by the Supervisor and the gateway behind it.
  */
 export class McpRunner {
-  readonly #config: Config;
+  #config: Config;
   readonly #logger: Logger;
   readonly #supervisor: Supervisor;
   readonly #logLevel: LogLevel;
@@ -175,6 +177,56 @@ export class McpRunner {
   async close(): Promise<void> {
     await this.stopSseProxy();
     await this.stopAllServers();
+  }
+
+  /**
+   * Applies a new config without a restart: servers added are started, servers removed are stopped (their
+   * calls in flight get an error), servers whose entry changed are restarted with it, the others and
+   * every client session are left alone; the gateway serves the new set and tells the sessions that see
+   * a difference that their lists changed. What needs a new listener (`sseProxy` other than
+   * `allowedServers`) is reported in `needsRestart`, not applied. Resolves once the new servers have
+   * started (or failed to, reported in `failed`).
+   */
+  async reload(next: Config | ConfigInput): Promise<ReloadReport> {
+    const config = validateConfig(next);
+    const change = diffServers(this.#config, config);
+    const needsRestart = changedProxyKeys(this.#config, config);
+    const gateway = this.#gateway;
+    const allowed = config.sseProxy?.allowedServers;
+    // No request may be routed to a server that is going away: the gateway drops those first.
+    if (gateway) {
+      const stays = servedServers(this.#supervisor, allowed).filter((name) => !change.removed.includes(name));
+      await gateway.serve(stays, [], false);
+    }
+    await Promise.all(change.removed.map((name) => this.#supervisor.remove(name)));
+    await Promise.all(change.changed.map((name) => this.#supervisor.replace(name, config.mcpServers[name]!)));
+    for (const name of change.added) this.#supervisor.add(name, config.mcpServers[name]!);
+    const starting = [...change.changed, ...change.added].filter(
+      (name) => !config.mcpServers[name]!.disabled,
+    );
+    const results = await Promise.allSettled(starting.map((name) => this.#supervisor.start(name)));
+    const failed = starting.flatMap((name, i) => {
+      const result = results[i]!;
+      return result.status === 'rejected'
+        ? [{ name, error: result.reason instanceof Error ? result.reason : new Error(String(result.reason)) }]
+        : [];
+    });
+    this.#config = { ...config, ...(this.#config.sseProxy ? { sseProxy: this.#config.sseProxy } : {}) };
+    if (config.sseProxy && this.#config.sseProxy)
+      this.#config.sseProxy = { ...this.#config.sseProxy, allowedServers: config.sseProxy.allowedServers };
+    if (gateway) await gateway.serve(servedServers(this.#supervisor, allowed), change.changed, true);
+    const report: ReloadReport = { ...change, failed, needsRestart };
+    this.#logger.info(
+      {
+        added: change.added,
+        removed: change.removed,
+        changed: change.changed,
+        failed: failed.map((f) => f.name),
+        needsRestart,
+      },
+      'config reloaded',
+    );
+    return report;
   }
 
   isSseProxyConfigured(): boolean {

@@ -40,15 +40,45 @@ export class Supervisor extends EventEmitter<{ status: [StatusChange] }> {
     const shared: ManagedServerOptions = { ...options };
     // One options object shared by every server, so capability changes apply to later (re)starts.
     this.#shared = shared;
-    for (const [name, serverConfig] of Object.entries(config.mcpServers)) {
-      this.#servers.set(name, this.#make(name, serverConfig, 0));
-      const extra = serverConfig.sessionMode === 'shared' ? serverConfig.instances - 1 : 0;
-      this.#replicas.set(
-        name,
-        Array.from({ length: extra }, (_, i) => this.#make(name, serverConfig, i + 1)),
-      );
-      this.#isolated.set(name, new Set());
-    }
+    for (const [name, serverConfig] of Object.entries(config.mcpServers)) this.add(name, serverConfig);
+  }
+
+  /** Takes a server under supervision (stopped; `start` runs it). A reload adds servers this way. */
+  add(name: string, serverConfig: ServerConfig): void {
+    if (this.#servers.has(name)) throw new ServerProcessError(`Server "${name}" is already configured.`);
+    this.#servers.set(name, this.#make(name, serverConfig, 0));
+    const extra = serverConfig.sessionMode === 'shared' ? serverConfig.instances - 1 : 0;
+    this.#replicas.set(
+      name,
+      Array.from({ length: extra }, (_, i) => this.#make(name, serverConfig, i + 1)),
+    );
+    this.#isolated.set(name, new Set());
+  }
+
+  /**
+   * Stops every process of a server and forgets it (a reload removing it). Its calls in flight fail
+   * with an error saying the server is being stopped.
+   */
+  async remove(name: string): Promise<void> {
+    await this.stop(name);
+    this.#forget(name);
+  }
+
+  /**
+   * Stops a server and takes it under supervision again with a new config (a reload changing it; `start`
+   * runs it). The name is never unknown in between: the swap happens in one turn after the stop.
+   */
+  async replace(name: string, serverConfig: ServerConfig): Promise<void> {
+    await this.stop(name);
+    this.#forget(name);
+    this.add(name, serverConfig);
+  }
+
+  #forget(name: string): void {
+    for (const server of this.instancesOf(name)) server.removeAllListeners('status');
+    this.#servers.delete(name);
+    this.#replicas.delete(name);
+    this.#isolated.delete(name);
   }
 
   #make(name: string, config: ServerConfig, instance: number, isolated?: IsolatedOptions): ManagedServer {

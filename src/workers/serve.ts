@@ -25,6 +25,8 @@ export interface WorkerControl {
   drain(): void;
   /** Ends every stream and request, closes every socket; the serve task then resolves. */
   shutdown(reason: string): void;
+  /** The servers served at `/servers/{name}/*` from now on (a config reload changed them). */
+  setServers(names: string[]): void;
   /** Test hook: throw an uncaught error inside this worker, as a bug would. */
   crashForTest(): void;
 }
@@ -112,6 +114,9 @@ export default async function serve(task: ServeTask): Promise<WorkerStats> {
       logger.debug({ stats }, 'sockets closed');
       // Resolve the task after this call's reply has been posted.
       setImmediate(() => finish(stats));
+    },
+    setServers: (names) => {
+      options.servers = names;
     },
     crashForTest: () => {
       setTimeout(() => {

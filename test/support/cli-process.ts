@@ -12,6 +12,8 @@ export interface CliProcess {
   stderr(): string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
+  /** The config file it runs on (rewrite it to test a reload). */
+  configPath: string;
 }
 
 /** Writes `config` to a temporary file and starts the CLI on it; resolves once its status table is out. */
@@ -42,7 +44,7 @@ export async function startCli(
     stderr += c.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const cli = { child, stdout: () => stdout, stderr: () => stderr, exited };
+  const cli = { child, stdout: () => stdout, stderr: () => stderr, exited, configPath };
   if (
     !(await waitFor(() => stdout.includes('RESTARTS') || child.exitCode !== null, 15_000)) ||
     child.exitCode !== null

@@ -66,6 +66,13 @@ export class AggregateCatalog {
     this.#separator = separator;
   }
 
+  /** A reload removed or changed a server: its lists and its filters are gone with the old config. */
+  forget(server: string): void {
+    this.invalidate(server);
+    this.#resolved.delete(server);
+    this.#exposures.delete(server);
+  }
+
   /** What a server shows of itself (filters and overrides from its config). */
   exposure(server: string): ServerExposure {
     let exposure = this.#exposures.get(server);

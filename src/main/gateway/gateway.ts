@@ -25,6 +25,7 @@ import { GatewayMetrics } from './gateway-metrics.js';
 import { chooseHttpEngine, type HttpEngineChoice } from './http-engine-choice.js';
 import { ConflictReport } from './naming/conflict-report.js';
 import { RequestDispatcher } from './request-dispatcher.js';
+import { announceListChanges, servedServers } from './served-servers.js';
 import { SessionRouter } from './session-router.js';
 import { tokenDigestOf } from './token-digest.js';
 
@@ -80,10 +81,7 @@ export class Gateway {
     this.#config = config;
     this.#logger = options.logger.child({ component: 'gateway' });
     this.#logLevel = options.logLevel;
-    const enabled = supervisor.names().filter((name) => !supervisor.get(name).config.disabled);
-    this.#servers = config.allowedServers
-      ? enabled.filter((n) => config.allowedServers!.includes(n))
-      : enabled;
+    this.#servers = servedServers(supervisor, config.allowedServers);
     this.#metrics = new GatewayMetrics({
       sessions: () => [...this.#router.sessions()],
       inflight: () => this.#router.inflightCount(),
@@ -189,6 +187,25 @@ export class Gateway {
   }
 
   /** Graceful stop: no new connections, in-flight calls failed with an error, every socket closed. */
+  /**
+   * A reload changed the servers: serve `served` from now on (in the config's order). Sessions of a
+   * per-server endpoint whose server is gone are closed; the workers learn the new set; with `announce`,
+   * sessions that see a difference (`changed` servers, and any server added or gone) get list_changed.
+   */
+  async serve(served: readonly string[], changed: readonly string[], announce: boolean): Promise<void> {
+    const before = new Set(this.#servers);
+    const gone = [...before].filter((name) => !served.includes(name));
+    const touched = new Set([...changed, ...gone, ...served.filter((name) => !before.has(name))]);
+    // In place: the catalog and the dispatcher hold this array.
+    this.#servers.splice(0, this.#servers.length, ...served);
+    for (const name of touched) this.#catalog.forget(name);
+    for (const session of [...this.#router.sessions()])
+      if (session.target !== '' && gone.includes(session.target))
+        this.#router.closeSession(session, 'its server was removed from the config');
+    await Promise.allSettled([...this.#slots.values()].map((slot) => slot.control.setServers([...served])));
+    if (announce) announceListChanges(this.#router, touched);
+  }
+
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
