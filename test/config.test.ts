@@ -244,22 +244,42 @@ describe('validateConfig rejects bad configs', () => {
     { name: 'no servers at all', config: {}, path: 'mcpServers', message: 'is required' },
     { name: 'root not an object', config: [], path: '', message: 'must be an object, got array' },
     {
-      name: 'VS Code http entry',
-      config: { servers: { remote: { type: 'http', url: 'https://example.com/mcp' } } },
-      path: 'servers.remote',
-      message: 'only stdio servers can be run',
+      name: 'remote type without a url',
+      config: { servers: { remote: { type: 'http' } } },
+      path: 'servers.remote.url',
+      message: 'is required for type "http"',
     },
     {
-      name: 'VS Code sse entry',
-      config: { servers: { remote: { type: 'sse', url: 'https://example.com/sse' } } },
-      path: 'servers.remote',
-      message: 'type "sse"',
+      name: 'a url that is not http(s)',
+      config: { mcpServers: { remote: { url: 'ftp://example.com/mcp' } } },
+      path: 'mcpServers.remote.url',
+      message: 'must be an http:// or https:// URL',
     },
     {
-      name: 'entry with url and no type',
-      config: { mcpServers: { remote: { url: 'https://example.com/mcp' } } },
-      path: 'mcpServers.remote',
-      message: 'only stdio servers can be run',
+      name: 'both a command and a url',
+      config: { mcpServers: { both: { command: 'node', url: 'https://example.com/mcp' } } },
+      path: 'mcpServers.both.url',
+      message: 'cannot both be given',
+    },
+    {
+      name: 'an isolated remote',
+      config: { mcpServers: { remote: { url: 'https://example.com/mcp', sessionMode: 'isolated' } } },
+      path: 'mcpServers.remote.sessionMode',
+      message: 'must be "shared" for a remote server',
+    },
+    {
+      name: 'a VS Code input variable in a header',
+      config: {
+        servers: {
+          remote: {
+            type: 'http',
+            url: 'https://x.example/mcp',
+            headers: { Authorization: '${input:token}' },
+          },
+        },
+      },
+      path: 'servers.remote.headers.Authorization',
+      message: 'VS Code input variables',
     },
   ];
 
@@ -274,9 +294,27 @@ describe('validateConfig rejects bad configs', () => {
     });
   }
 
-  it('reports a remote entry as one issue, not a pile of unknown keys', () => {
-    const error = invalid({ servers: { remote: { type: 'http', url: 'https://x', headers: {} } } });
-    assert.equal(error.issues.length, 1);
+  it('loads remote entries of VS Code, Claude Code and Cursor files, headers from the environment', () => {
+    const config = validateConfig(
+      {
+        servers: {
+          vscode: {
+            type: 'http',
+            url: 'https://a.example/mcp',
+            headers: { Authorization: 'Bearer ${env:TOKEN}' },
+          },
+          legacy: { type: 'sse', url: 'https://b.example/sse' },
+          cursor: { url: 'https://c.example/mcp', headers: { 'X-Key': '${KEY:-none}' } },
+        },
+      },
+      'test.json',
+      { env: { TOKEN: 't0k' } },
+    );
+    assert.equal(config.mcpServers.vscode!.transport, 'http');
+    assert.deepEqual(config.mcpServers.vscode!.headers, { Authorization: 'Bearer t0k' });
+    assert.equal(config.mcpServers.legacy!.transport, 'sse');
+    assert.equal(config.mcpServers.cursor!.transport, 'auto');
+    assert.deepEqual(config.mcpServers.cursor!.headers, { 'X-Key': 'none' });
   });
 
   it('gives no suggestion when nothing is close', () => {
@@ -367,6 +405,7 @@ describe('valid configs', () => {
       sessionMode: 'shared',
       era: 'auto',
       instances: 1,
+      transport: 'stdio',
       maxProcesses: 100,
       requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
       startupTimeoutMs: DEFAULT_STARTUP_TIMEOUT_MS,
@@ -595,7 +634,10 @@ describe('config.schema.json', () => {
       required: string[];
       properties: object;
     };
-    assert.deepEqual(entry.required, ['command']);
+    // A local server needs a command and a remote one a url: the rule is a refinement, so neither is
+    // required by the JSON Schema itself.
+    assert.ok(!(entry.required ?? []).includes('command'));
+    assert.ok('command' in entry.properties && 'url' in entry.properties && 'headers' in entry.properties);
     assert.ok('instances' in entry.properties);
   });
 });

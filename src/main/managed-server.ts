@@ -11,6 +11,8 @@ import type { Logger } from '../shared/logger.js';
 import type { ServerConfig } from './config/config-schema.js';
 import { JsonRpcConnection } from './json-rpc-connection.js';
 import { McpClient, type McpClientOptions } from './mcp-client.js';
+import { openRemote } from './remote/remote-channel.js';
+import type { BackendChannel } from './remote/streamable-http-link.js';
 import { type ExitInfo, ServerProcess } from './server-process.js';
 
 /**
@@ -55,7 +57,8 @@ export interface StatusChange {
 }
 
 interface Running {
-  process: ServerProcess;
+  /** The child process, or for a remote server the HTTP link that stands in for one. */
+  process: BackendChannel;
   client: McpClient;
   serverId: string;
 }
@@ -176,18 +179,25 @@ export class ManagedServer extends EventEmitter<{ status: [StatusChange] }> {
 
   async #spawnAndInitialize(): Promise<void> {
     this.#setStatus('starting');
-    let process: ServerProcess | undefined;
+    let process: BackendChannel | undefined;
     try {
-      process = await ServerProcess.spawn({
-        name: this.name,
-        command: this.config.command,
-        args: this.config.args,
-        env: this.config.env,
-        cwd: this.config.cwd,
-        // The process and connection add `server` to their own lines; the child logger would repeat it.
-        logger: this.#options.logger,
-        stopGraceMs: this.config.stopGraceMs,
-      });
+      process = this.config.url
+        ? await openRemote(this.config.transport as 'http' | 'sse' | 'auto', {
+            name: this.name,
+            url: new URL(this.config.url),
+            headers: this.config.headers ?? {},
+            logger: this.#logger,
+          })
+        : await ServerProcess.spawn({
+            name: this.name,
+            command: this.config.command!,
+            args: this.config.args,
+            env: this.config.env,
+            cwd: this.config.cwd,
+            // The process and connection add `server` to their own lines; the child logger would repeat it.
+            logger: this.#options.logger,
+            stopGraceMs: this.config.stopGraceMs,
+          });
       const connection = new JsonRpcConnection(
         { readable: process.stdout, writable: process.stdin },
         {
@@ -341,7 +351,7 @@ export class ManagedServer extends EventEmitter<{ status: [StatusChange] }> {
 }
 
 /** Closing stdout usually means the process is on its way out: wait briefly to report how it ended. */
-async function exitSoon(process: ServerProcess, withinMs = 250): Promise<ExitInfo | undefined> {
+async function exitSoon(process: BackendChannel, withinMs = 250): Promise<ExitInfo | undefined> {
   if (process.exitInfo) return process.exitInfo;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
@@ -353,5 +363,6 @@ async function exitSoon(process: ServerProcess, withinMs = 250): Promise<ExitInf
 }
 
 function describeExit(exit: ExitInfo): string {
+  if (exit.reason) return exit.reason;
   return exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
 }

@@ -22,6 +22,8 @@ export interface ServerProcessOptions {
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** A remote backend's link says why it ended (it has no exit code). */
+  reason?: string;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   promptsFilterSchema,
   toolsFilterSchema,
 } from './exposure-schema.js';
+import { checkEntry, transportOf } from './remote-entry.js';
 
 export const DEFAULT_SESSION_MODE = 'shared';
 export const DEFAULT_INSTANCES = 1;
@@ -157,9 +158,23 @@ const healthSchema = z
   .describe('Periodic MCP ping health check.');
 
 const serverObject = z.strictObject({
-  command: nonEmpty().describe(
-    'Executable to start, looked up on PATH. Supports ${VAR} and ${VAR:-default}.',
-  ),
+  command: nonEmpty()
+    .optional()
+    .describe(
+      'Executable to start, looked up on PATH. Supports ${VAR} and ${VAR:-default}. A local server needs it.',
+    ),
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .optional()
+    .describe(
+      'A remote server’s URL (instead of command): Streamable HTTP, or the 2024-11-05 HTTP+SSE transport. Supports ${VAR}.',
+    ),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      'HTTP headers sent to a remote server, e.g. "Authorization": "Bearer ${env:TOKEN}". Values support ${env:NAME}, ${NAME} and ${NAME:-default}; VS Code ${input:...} prompts are refused (nobody is there to answer).',
+    ),
   args: z
     .array(z.string())
     .default(() => [])
@@ -172,9 +187,11 @@ const serverObject = z.strictObject({
     .describe('Extra environment variables for the process. Values support ${VAR} and ${VAR:-default}.'),
   cwd: nonEmpty().optional().describe('Working directory of the process; defaults to the gateway’s own.'),
   type: z
-    .literal('stdio')
+    .enum(['stdio', 'http', 'streamable-http', 'sse'])
     .optional()
-    .describe('Transport type; only "stdio" can be run (accepted for VS Code files).'),
+    .describe(
+      '"stdio" (a command), "http" or "streamable-http" (Streamable HTTP at url), "sse" (HTTP+SSE at url). Without it: stdio for a command; for a url, an event stream with an endpoint event means SSE, anything else Streamable HTTP.',
+    ),
   disabled: z.boolean().default(false).describe('Keep the entry but do not start or serve it.'),
   sessionMode: z
     .enum(['shared', 'isolated'])
@@ -210,31 +227,13 @@ const serverObject = z.strictObject({
     .describe('On stop: wait this long after closing stdin before SIGTERM, and again before SIGKILL (ms).'),
 });
 
-/** Why an entry is a remote (HTTP/SSE) server rather than one we can spawn, or undefined if it is not. */
-function remoteKind(entry: unknown): string | undefined {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
-  const { type, url } = entry as { type?: unknown; url?: unknown };
-  if (typeof type === 'string' && type !== 'stdio') return `type "${type}"`;
-  if (url !== undefined) return 'a "url"';
-  return undefined;
-}
-
-// The preprocess step turns a remote entry into one clear issue instead of a pile of unknown-key errors.
-const serverSchema = z
-  .preprocess<unknown, typeof serverObject, z.input<typeof serverObject>>((entry: unknown, ctx) => {
-    const remote = remoteKind(entry);
-    if (remote) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          `only stdio servers can be run, but this entry has ${remote} (a remote server). ` +
-          'Connect to remote servers directly, or remove the entry.',
-      });
-    }
-    return entry;
-  }, serverObject)
-  .transform(({ type: _type, ...server }) => server)
-  .describe('A local MCP server, started as a child process speaking MCP over stdio.');
+const serverSchema = serverObject
+  .superRefine(checkEntry)
+  .transform(({ type: _type, ...server }) => ({
+    ...server,
+    transport: transportOf({ ...server, type: _type }),
+  }))
+  .describe('An MCP server: local (a command run as a child process speaking stdio) or remote (a url).');
 
 const nameRule =
   `server names must be 1-${MAX_SERVER_NAME_LENGTH} characters of letters, digits, "_", "." or "-" ` +

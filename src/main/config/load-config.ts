@@ -182,8 +182,14 @@ function expandServer(entry: unknown, at: Path, env: Env, issues: ConfigIssue[])
       ? expandString(value, env, (message) => issues.push({ path: formatPath(path), message }))
       : value;
   const out: Json = { ...entry };
-  for (const key of ['command', 'cwd']) {
+  for (const key of ['command', 'cwd', 'url']) {
     if (Object.hasOwn(entry, key)) out[key] = expand(entry[key], [...at, key]);
+  }
+  if (isObject(entry.headers)) {
+    const headers = Object.entries(entry.headers).map(
+      ([name, v]) => [name, expand(v, [...at, 'headers', name])] as const,
+    );
+    out.headers = Object.fromEntries(headers);
   }
   if (Array.isArray(entry.args)) out.args = entry.args.map((arg, i) => expand(arg, [...at, 'args', i]));
   if (isObject(entry.env)) {
