@@ -5,6 +5,7 @@ import { isLogLevel, LOG_LEVEL_ENV, LOG_LEVELS, type LogLevel } from '../shared/
 import { formatStatusTable } from './cli-format.js';
 import { runGatewayCommand } from './cli-serve.js';
 import { HTTP_ENGINE_CHOICES } from './config/config-schema.js';
+import { describeServers } from './config/describe-config.js';
 import { loadConfigFile } from './config/load-config.js';
 import { McpRunner } from './mcp-runner.js';
 import { DEFAULT_MAIN_SEMI_SPACE_MIB } from './young-generation-cap.js';
@@ -158,12 +159,13 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('check a config file and print the servers it defines')
-    .argument('<file>', 'config file')
+    .description('check a config file and say what would be done with every entry')
+    .argument('<file>', 'config file (mcp-runner, Claude Desktop, Claude Code, Cursor or VS Code)')
     .action(async (file: string) => {
       const config = await loadConfigFile(file);
       const names = Object.keys(config.mcpServers);
       console.log(`${file}: valid, ${names.length} server(s): ${names.join(', ') || '(none)'}`);
+      for (const line of describeServers(config)) console.log(`  ${line}`);
       if (config.sseProxy) {
         console.log(
           `gateway: http://${config.sseProxy.address}:${config.sseProxy.port}, ${config.sseProxy.workers} worker(s)`,
