@@ -90,9 +90,13 @@ describe('config reload in a running gateway', { timeout: 120_000 }, () => {
       }
     })();
     try {
+      // The load runs across the whole reload: calls before it starts, and calls after it ends.
+      assert.ok(await waitFor(() => calls >= 5, 5_000), 'the load is running');
       const report = await gw.runner.reload({
         mcpServers: { a: echo, c: { ...echo, env: { CHANGED: '1' } } },
       });
+      const atEnd = calls;
+      assert.ok(await waitFor(() => calls >= atEnd + 5, 5_000), 'the load went on after the reload');
       assert.deepEqual(report.changed, ['c']);
       const after = await status(gw.url);
       assert.notEqual(pidOf(after, 'c'), pidOf(before, 'c'), 'c restarted');
@@ -104,8 +108,7 @@ describe('config reload in a running gateway', { timeout: 120_000 }, () => {
       await load;
       await client.close();
     }
-    assert.ok(calls > 10, `${calls} calls during the reload`);
-    assert.equal(errors, 0, 'no call to a failed');
+    assert.equal(errors, 0, `no call to a failed (${calls} calls)`);
   });
 });
 

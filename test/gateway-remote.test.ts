@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { McpRunner } from '../src/index.js';
 import { freePort } from './support/free-port.js';
 import { connectSse, connectStreamable, startTestGateway, type TestGateway } from './support/gateway.js';
@@ -19,8 +20,8 @@ const TOKEN = 'remote-secret';
 // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field and asserted on
 type Json = Record<string, any>;
 
-function startRemote(port: number): Promise<ChildProcess> {
-  const child = spawn(node, [fixturePath('http-server'), String(port)], {
+function startRemote(port: number, fixture = 'http-server'): Promise<ChildProcess> {
+  const child = spawn(node, [fixturePath(fixture), String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, REMOTE_TOKEN: TOKEN },
   });
@@ -43,10 +44,13 @@ describe('remote backends: Streamable HTTP and HTTP+SSE beside stdio', { timeout
   let gw: TestGateway;
   let port: number;
   let remote: ChildProcess;
+  let modern: ChildProcess;
   const previous = process.env.REMOTE_BEARER;
   before(async () => {
     port = await freePort();
     remote = await startRemote(port);
+    const modernPort = await freePort();
+    modern = await startRemote(modernPort, 'modern-http-server');
     process.env.REMOTE_BEARER = TOKEN;
     gw = await startTestGateway({
       local: { command: node, args: [fixturePath('echo-server')] },
@@ -56,6 +60,7 @@ describe('remote backends: Streamable HTTP and HTTP+SSE beside stdio', { timeout
         headers: { Authorization: 'Bearer ${env:REMOTE_BEARER}' },
         restart: { initialDelayMs: 100, maxRetries: 20 },
       },
+      next: { type: 'http', url: `http://127.0.0.1:${modernPort}/mcp` },
       old: {
         url: `http://127.0.0.1:${port}/sse`,
         headers: { Authorization: `Bearer ${TOKEN}` },
@@ -66,6 +71,7 @@ describe('remote backends: Streamable HTTP and HTTP+SSE beside stdio', { timeout
   after(async () => {
     await gw.stop();
     remote.kill('SIGKILL');
+    modern.kill('SIGKILL');
     if (previous === undefined) delete process.env.REMOTE_BEARER;
     else process.env.REMOTE_BEARER = previous;
   });
@@ -99,6 +105,26 @@ describe('remote backends: Streamable HTTP and HTTP+SSE beside stdio', { timeout
       } finally {
         await client.close();
       }
+    }
+  });
+
+  test('a 2026-07-28 remote (stateless HTTP): spoken to in its era, its input requests relayed to a 2025 client', async () => {
+    assert.equal(gw.runner.getClient('next').era, 'modern');
+    const { client } = await connectStreamable(`${gw.url}/mcp`, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, async () => ({
+      action: 'accept',
+      content: { name: 'Ada' },
+    }));
+    try {
+      assert.equal(
+        text(await client.callTool({ name: 'next__echo', arguments: { text: 'modern' } })),
+        'modern',
+      );
+      assert.deepEqual(JSON.parse(text(await client.callTool({ name: 'next__elicit', arguments: {} }))), {
+        name: 'Ada',
+      });
+    } finally {
+      await client.close();
     }
   });
 
