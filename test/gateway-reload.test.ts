@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { measure } from '../bench/load/measure.js';
+import type { Target } from '../bench/load/targets.js';
 import { startCli } from './support/cli-process.js';
 import { freePort } from './support/free-port.js';
 import { connectStreamable, postJson, startTestGateway, type TestGateway } from './support/gateway.js';
@@ -109,6 +111,39 @@ describe('config reload in a running gateway', { timeout: 120_000 }, () => {
       await client.close();
     }
     assert.equal(errors, 0, `no call to a failed (${calls} calls)`);
+  });
+});
+
+describe('config reload under the bench load generator', { timeout: 120_000 }, () => {
+  test('a reload that adds, removes and changes other servers: the load on a server that stays has no error', async () => {
+    const gw = await startTestGateway({ a: echo, b: echo, c: echo });
+    try {
+      const target: Target = {
+        name: 'gateway',
+        origin: gw.url,
+        ssePath: '/sse',
+        mcpPath: '/mcp',
+        tool: 'a__echo',
+        pid: process.pid,
+        stop: async () => {},
+      };
+      const load = Promise.all([
+        measure(target, 'streamable', { sessions: 20, durationS: 3, inflight: 1, payload: 64 }),
+        measure(target, 'sse', { sessions: 20, durationS: 3, inflight: 1, payload: 64 }),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const report = await gw.runner.reload({
+        mcpServers: { a: echo, c: { ...echo, env: { X: '1' } }, d: echo },
+      });
+      assert.deepEqual([report.added, report.removed, report.changed], [['d'], ['b'], ['c']]);
+      for (const row of await load) {
+        assert.ok(row.calls > 0, `${row.transport}: ${row.calls} calls`);
+        assert.equal(row.errors, 0, `${row.transport}: ${row.errors} errors (${row.note ?? ''})`);
+        assert.equal(row.misdelivered, 0, `${row.transport}: misdelivered answers`);
+      }
+    } finally {
+      await gw.stop();
+    }
   });
 });
 
