@@ -45,6 +45,7 @@ describe('remote backends: Streamable HTTP and HTTP+SSE beside stdio', { timeout
   let port: number;
   let remote: ChildProcess;
   let modern: ChildProcess;
+  let startedAt = 0;
   const previous = process.env.REMOTE_BEARER;
   before(async () => {
     port = await freePort();
@@ -52,6 +53,7 @@ describe('remote backends: Streamable HTTP and HTTP+SSE beside stdio', { timeout
     const modernPort = await freePort();
     modern = await startRemote(modernPort, 'modern-http-server');
     process.env.REMOTE_BEARER = TOKEN;
+    startedAt = Date.now();
     gw = await startTestGateway({
       local: { command: node, args: [fixturePath('echo-server')] },
       web: {
@@ -156,6 +158,20 @@ describe('remote backends: Streamable HTTP and HTTP+SSE beside stdio', { timeout
       for (const [i, answer] of answers.entries()) assert.equal(text(answer), `session ${i}`);
     } finally {
       await Promise.all(clients.map(({ client }) => client.close()));
+    }
+  });
+
+  test("the HTTP+SSE remote's stream stays open: no reconnection while nothing goes wrong", async () => {
+    // The transport probe's timeout once cut the stream it handed over after 10 s.
+    const wait = startedAt + 12_000 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const old = await status(gw.url, 'old');
+    assert.deepEqual([old.status, old.restarts], ['running', 0]);
+    const { client } = await connectStreamable(`${gw.url}/servers/old/mcp`);
+    try {
+      assert.equal(text(await client.callTool({ name: 'echo', arguments: { text: 'still' } })), 'still');
+    } finally {
+      await client.close();
     }
   });
 

@@ -12,7 +12,7 @@ import type { ServerConfig } from './config/config-schema.js';
 import { JsonRpcConnection } from './json-rpc-connection.js';
 import { McpClient, type McpClientOptions } from './mcp-client.js';
 import { openRemote } from './remote/remote-channel.js';
-import type { BackendChannel } from './remote/streamable-http-link.js';
+import type { BackendChannel } from './remote/remote-link.js';
 import { type ExitInfo, ServerProcess } from './server-process.js';
 
 /**

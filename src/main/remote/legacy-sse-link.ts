@@ -1,39 +1,29 @@
-import { PassThrough, type Writable } from 'node:stream';
 import type { ExitInfo } from '../server-process.js';
-import { lineSink } from './line-sink.js';
+import { authHint, type LinkOptions, RemoteLink } from './remote-link.js';
 import { readSseMessages } from './sse-events.js';
-import { authHint, type BackendChannel, type LinkOptions } from './streamable-http-link.js';
 
 /**
  * A 2024-11-05 HTTP+SSE backend behind a newline-delimited JSON-RPC link: the GET stream's first event
  * names where to POST (`endpoint`), its `message` events are the server's lines, and each line written is
  * POSTed there. The link ends, as a process exits, when the stream ends or a POST says the session is gone.
  */
-export class LegacySseLink implements BackendChannel {
-  readonly pid = undefined;
-  readonly stdout = new PassThrough();
-  readonly stdin: Writable;
-  readonly exited: Promise<ExitInfo>;
-  exitInfo: ExitInfo | undefined;
+export class LegacySseLink extends RemoteLink {
   readonly #options: LinkOptions;
-  readonly #abort = new AbortController();
-  #endpoint: Promise<URL>;
-  #end!: (info: ExitInfo) => void;
+  readonly #endpoint: Promise<URL>;
+  /** The stream the transport probe already opened, and what aborts it. */
+  readonly #given: { response: Response; abort: AbortController } | undefined;
 
-  constructor(options: LinkOptions, stream?: Response) {
+  constructor(options: LinkOptions, given?: { response: Response; abort: AbortController }) {
+    super();
     this.#options = options;
-    this.exited = new Promise((resolve) => {
-      this.#end = (info) => {
-        if (this.exitInfo) return;
-        this.exitInfo = info;
-        this.#abort.abort();
-        this.stdout.end();
-        resolve(info);
-      };
-    });
-    this.#endpoint = this.#open(stream);
+    this.#given = given;
+    this.#endpoint = this.#open(given?.response);
     this.#endpoint.catch(() => {});
-    this.stdin = lineSink((line) => void this.#post(line));
+  }
+
+  protected override end(info: ExitInfo): void {
+    this.#given?.abort.abort();
+    super.end(info);
   }
 
   /** Reads the stream: resolves with the POST endpoint, then passes every message on. */
@@ -44,7 +34,7 @@ export class LegacySseLink implements BackendChannel {
           given ??
           (await fetch(this.#options.url, {
             headers: { ...this.#options.headers, accept: 'text/event-stream' },
-            signal: this.#abort.signal,
+            signal: this.aborted.signal,
           }));
         if (!response.ok || !response.body)
           throw new Error(
@@ -52,46 +42,46 @@ export class LegacySseLink implements BackendChannel {
           );
         for await (const { event, data } of readSseMessages(response.body)) {
           if (event === 'endpoint') resolve(new URL(data, this.#options.url));
-          else if (event === 'message') this.stdout.write(`${data.replace(/\n/g, '')}\n`);
+          else if (event === 'message') this.#deliverText(data);
         }
         throw new Error('the remote closed its SSE stream');
       };
       run().catch((error: unknown) => {
         const why = error instanceof Error ? error.message : String(error);
         reject(new Error(why));
-        if (!this.#abort.signal.aborted) this.#end({ code: null, signal: null, reason: why });
+        if (!this.aborted.signal.aborted) this.end({ code: null, signal: null, reason: why });
       });
     });
   }
 
-  async #post(line: string): Promise<void> {
+  /** A message event's data: one JSON-RPC message, passed on as a line. */
+  #deliverText(data: string): void {
+    try {
+      this.deliver(JSON.parse(data));
+    } catch {
+      this.#options.logger.warn({ data: data.slice(0, 200) }, 'the remote sent an event that is not JSON');
+    }
+  }
+
+  protected async send(line: string): Promise<void> {
     try {
       const endpoint = await this.#endpoint;
       const response = await fetch(endpoint, {
         method: 'POST',
         headers: { ...this.#options.headers, 'content-type': 'application/json' },
         body: line,
-        signal: this.#abort.signal,
+        signal: this.aborted.signal,
       });
       await response.body?.cancel();
       if (response.status === 404)
-        this.#end({ code: null, signal: null, reason: 'the remote no longer knows our session (404)' });
+        this.end({ code: null, signal: null, reason: 'the remote no longer knows our session (404)' });
     } catch (error) {
-      if (!this.#abort.signal.aborted)
-        this.#end({
+      if (!this.aborted.signal.aborted)
+        this.end({
           code: null,
           signal: null,
           reason: `cannot reach the remote: ${error instanceof Error ? error.message : String(error)}`,
         });
     }
-  }
-
-  stop(): Promise<ExitInfo> {
-    this.#end({ code: 0, signal: null, reason: 'closed' });
-    return this.exited;
-  }
-
-  kill(): Promise<ExitInfo> {
-    return this.stop();
   }
 }

@@ -1,5 +1,6 @@
 import { LegacySseLink } from './legacy-sse-link.js';
-import { type BackendChannel, type LinkOptions, StreamableHttpLink } from './streamable-http-link.js';
+import type { BackendChannel, LinkOptions } from './remote-link.js';
+import { StreamableHttpLink } from './streamable-http-link.js';
 
 export type RemoteTransport = 'http' | 'sse' | 'auto';
 
@@ -11,12 +12,16 @@ export type RemoteTransport = 'http' | 'sse' | 'auto';
 export async function openRemote(transport: RemoteTransport, options: LinkOptions): Promise<BackendChannel> {
   if (transport === 'http') return new StreamableHttpLink(options);
   if (transport === 'sse') return new LegacySseLink(options);
+  // The timeout covers the answer's head only: an event stream that follows must stay open.
+  const probe = new AbortController();
+  const timer = setTimeout(() => probe.abort(), 10_000);
   const response = await fetch(options.url, {
     headers: { ...options.headers, accept: 'text/event-stream' },
-    signal: AbortSignal.timeout(10_000),
+    signal: probe.signal,
   }).catch(() => undefined);
+  clearTimeout(timer);
   if (response?.ok && (response.headers.get('content-type') ?? '').includes('text/event-stream'))
-    return new LegacySseLink(options, response);
+    return new LegacySseLink(options, { response, abort: probe });
   await response?.body?.cancel().catch(() => {});
   return new StreamableHttpLink(options);
 }

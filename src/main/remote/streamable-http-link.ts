@@ -1,37 +1,8 @@
-import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { isObject } from '../../shared/json-rpc.js';
-import type { Logger } from '../../shared/logger.js';
 import { MetaKey, NAMED_METHODS } from '../../shared/modern-protocol.js';
 import type { ExitInfo } from '../server-process.js';
-import { lineSink } from './line-sink.js';
+import { authHint, type LinkOptions, RemoteLink } from './remote-link.js';
 import { readSseEvents } from './sse-events.js';
-
-/** What a remote backend looks like to the supervisor: the lines of a stdio process, and its end. */
-export interface BackendChannel {
-  readonly pid: number | undefined;
-  /** JSON-RPC lines from the server. */
-  readonly stdout: Readable;
-  /** JSON-RPC lines to the server. */
-  readonly stdin: Writable;
-  readonly exited: Promise<ExitInfo>;
-  readonly exitInfo: ExitInfo | undefined;
-  stop(): Promise<ExitInfo>;
-  kill(): Promise<ExitInfo>;
-}
-
-export interface LinkOptions {
-  name: string;
-  url: URL;
-  headers: Record<string, string>;
-  logger: Logger;
-}
-
-/** A remote that answers this way wants credentials the config does not give it. */
-export function authHint(status: number, name: string): string {
-  return status === 401 || status === 403
-    ? ` The remote wants authorization: set mcpServers.${name}.headers (e.g. "Authorization": "Bearer \${env:TOKEN}"); mcp-runner does not run an OAuth login for remote backends.`
-    : '';
-}
 
 /**
  * A Streamable HTTP backend behind the same newline-delimited JSON-RPC link a stdio process gives, so the
@@ -41,36 +12,19 @@ export function authHint(status: number, name: string): string {
  * server's own messages. The link ends, as a process exits, when the server forgets the session (404) or
  * cannot be reached: the supervisor then reconnects with its backoff, which makes a new session.
  */
-export class StreamableHttpLink implements BackendChannel {
-  readonly pid = undefined;
-  readonly stdout = new PassThrough();
-  readonly stdin: Writable;
-  readonly exited: Promise<ExitInfo>;
-  exitInfo: ExitInfo | undefined;
+export class StreamableHttpLink extends RemoteLink {
   readonly #options: LinkOptions;
-  readonly #aborts = new Set<AbortController>();
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   /** The id of our `initialize`: its answer names the protocol version the later requests carry. */
   #initializeId: unknown;
-  #end!: (info: ExitInfo) => void;
 
   constructor(options: LinkOptions) {
+    super();
     this.#options = options;
-    this.exited = new Promise((resolve) => {
-      this.#end = (info) => {
-        if (this.exitInfo) return;
-        this.exitInfo = info;
-        for (const abort of this.#aborts) abort.abort();
-        this.stdout.end();
-        resolve(info);
-      };
-    });
-    this.stdin = lineSink((line) => void this.#post(line));
   }
 
-  async #post(line: string): Promise<void> {
-    if (this.exitInfo) return;
+  protected async send(line: string): Promise<void> {
     let message: Record<string, unknown>;
     try {
       message = JSON.parse(line) as Record<string, unknown>;
@@ -83,14 +37,12 @@ export class StreamableHttpLink implements BackendChannel {
       accept: 'application/json, text/event-stream',
       ...this.#eraHeaders(message),
     };
-    const abort = new AbortController();
-    this.#aborts.add(abort);
     try {
       const response = await fetch(this.#options.url, {
         method: 'POST',
         headers,
         body: line,
-        signal: abort.signal,
+        signal: this.aborted.signal,
       });
       if (message.method === 'initialize') {
         this.#sessionId = response.headers.get('mcp-session-id') ?? undefined;
@@ -99,9 +51,8 @@ export class StreamableHttpLink implements BackendChannel {
       await this.#read(response, message);
       if (message.method === 'notifications/initialized' && this.#sessionId) void this.#listen();
     } catch (error) {
-      if (!abort.signal.aborted) this.#fail(`cannot reach ${this.#options.url.href}: ${reason(error)}`);
-    } finally {
-      this.#aborts.delete(abort);
+      if (!this.aborted.signal.aborted)
+        this.#fail(`cannot reach ${this.#options.url.href}: ${reason(error)}`);
     }
   }
 
@@ -162,8 +113,6 @@ export class StreamableHttpLink implements BackendChannel {
 
   /** The session's stream for the server's own messages; a server without one answers 405. */
   async #listen(): Promise<void> {
-    const abort = new AbortController();
-    this.#aborts.add(abort);
     try {
       const response = await fetch(this.#options.url, {
         method: 'GET',
@@ -173,20 +122,17 @@ export class StreamableHttpLink implements BackendChannel {
           'mcp-session-id': this.#sessionId!,
           ...(this.#protocolVersion ? { 'mcp-protocol-version': this.#protocolVersion } : {}),
         },
-        signal: abort.signal,
+        signal: this.aborted.signal,
       });
       if (!response.ok || !response.body) return;
       for await (const data of readSseEvents(response.body)) this.#push(data);
     } catch (error) {
-      if (!abort.signal.aborted) this.#options.logger.debug({ err: error }, 'remote GET stream ended');
-    } finally {
-      this.#aborts.delete(abort);
+      if (!this.aborted.signal.aborted) this.#options.logger.debug({ err: error }, 'remote GET stream ended');
     }
   }
 
   /** One JSON-RPC message, or a batch, as the lines the connection reads. */
   #push(text: string): void {
-    if (this.exitInfo) return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -202,16 +148,16 @@ export class StreamableHttpLink implements BackendChannel {
         typeof message.result.protocolVersion === 'string'
       )
         this.#protocolVersion = message.result.protocolVersion;
-      this.stdout.write(`${JSON.stringify(message)}\n`);
+      this.deliver(message);
     }
   }
 
   #fail(why: string): void {
     this.#options.logger.warn({ url: this.#options.url.href }, `remote link ended: ${why}`);
-    this.#end({ code: null, signal: null, reason: why });
+    this.end({ code: null, signal: null, reason: why });
   }
 
-  async stop(): Promise<ExitInfo> {
+  override async stop(): Promise<ExitInfo> {
     if (!this.exitInfo && this.#sessionId) {
       // Politely end the upstream session; a remote that does not allow DELETE answers 405.
       await fetch(this.#options.url, {
@@ -220,13 +166,7 @@ export class StreamableHttpLink implements BackendChannel {
         signal: AbortSignal.timeout(2_000),
       }).catch(() => undefined);
     }
-    this.#end({ code: 0, signal: null, reason: 'closed' });
-    return this.exited;
-  }
-
-  kill(): Promise<ExitInfo> {
-    this.#end({ code: null, signal: null, reason: 'closed' });
-    return this.exited;
+    return super.stop();
   }
 }
 
