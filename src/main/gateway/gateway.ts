@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import { getHeapStatistics } from 'node:v8';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -18,15 +16,16 @@ import type { ServeTask, WorkerControl } from '../../workers/serve.js';
 import type { SseProxyConfig } from '../config/config-schema.js';
 import type { StatusChange } from '../managed-server.js';
 import type { Supervisor } from '../supervisor.js';
-import { newSpaceBytes } from '../young-generation-cap.js';
 import { AggregateCatalog } from './aggregate-catalog.js';
 import { BackendHub, GATEWAY_CLIENT_CAPABILITIES } from './backend-hub.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { chooseHttpEngine, type HttpEngineChoice } from './http-engine-choice.js';
+import { choosePort, isLoopback } from './listen-port.js';
 import { ConflictReport } from './naming/conflict-report.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import { announceListChanges, servedServers } from './served-servers.js';
 import { SessionRouter } from './session-router.js';
+import { type StatusAnswer, statusReport } from './status-report.js';
 import { tokenDigestOf } from './token-digest.js';
 
 /** Capabilities the gateway declares to backends: it can route each of these to a client session. */
@@ -375,80 +374,18 @@ export class Gateway {
     for (const slot of this.#slots.values()) slot.frames.send({ k: FrameKind.SERVER_STATUS, status });
   }
 
-  async #statusReport(
-    what: 'health' | 'status' | 'metrics',
-  ): Promise<{ status: number; body?: Record<string, unknown>; text?: string; contentType?: string }> {
-    if (what === 'metrics')
-      return { status: 200, text: await this.#metrics.render(), contentType: this.#metrics.contentType };
-    const workers = await this.workerStats();
-    // A session belongs to the worker holding its stream (Streamable HTTP POSTs may land on any worker).
-    const sessionsByShard = new Map<number, number>();
-    for (const session of this.#router.sessions()) {
-      const shard = session.stream && !session.stream.detached ? session.stream.shard : undefined;
-      if (shard !== undefined) sessionsByShard.set(shard, (sessionsByShard.get(shard) ?? 0) + 1);
-    }
-    const healthy = workers.length === this.workers;
-    if (what === 'health') {
-      return {
-        status: healthy ? 200 : 503,
-        body: {
-          status: healthy ? 'ok' : 'degraded',
-          workers: workers.length,
-          expectedWorkers: this.workers,
-        },
-      };
-    }
-    return {
-      status: 200,
-      body: {
-        servers: this.#supervisor.statuses().filter((s) => this.#servers.includes(s.name)),
-        httpEngine: { name: this.#engine?.engine, reason: this.#engine?.reason },
-        workers: workers.map((w) => ({ ...w, sessions: sessionsByShard.get(w.shard) ?? 0 })),
-        sessions: this.#router.sessionCount,
-        inflight: this.#router.inflightCount(),
-        // What several servers offer alike on /mcp and /sse, and which of them gets it.
-        conflicts: this.#catalog.conflictsNow(),
-        workerRestarts: this.#workerRestarts,
-        // The page computes uptimes against this, not its own clock, which may be another machine's.
-        time: Date.now(),
-        main: {
-          heapUsedBytes: getHeapStatistics().used_heap_size,
-          // The young generation's committed size: what a burst of new sessions grows (see young-generation-cap.ts).
-          newSpaceBytes: newSpaceBytes(),
-          rssBytes: process.memoryUsage.rss(),
-        },
-      },
-    };
+  #statusReport(what: 'health' | 'status' | 'metrics'): Promise<StatusAnswer> {
+    return statusReport(what, {
+      metrics: this.#metrics,
+      workerStats: () => this.workerStats(),
+      expectedWorkers: this.workers,
+      router: this.#router,
+      servers: this.#supervisor.statuses().filter((s) => this.#servers.includes(s.name)),
+      engine: this.#engine,
+      conflicts: () => this.#catalog.conflictsNow(),
+      workerRestarts: this.#workerRestarts,
+    });
   }
-}
-
-function isLoopback(address: string): boolean {
-  return address === 'localhost' || address === '::1' || /^127\./.test(address);
-}
-
-/**
- * Chooses the port before any worker binds: with SO_REUSEPORT every port-0 listener gets a port of its
- * own, so the workers must all be told one concrete port. A plain exclusive bind also catches a port that is already taken
- * (even by another SO_REUSEPORT program, which a reusePort bind would silently share).
- */
-async function choosePort(host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => {
-      const why = error.code === 'EADDRINUSE' ? 'it is already in use' : error.message;
-      reject(
-        new GatewayError(
-          `The gateway cannot listen on ${host}:${port}: ${why}. Choose another port with --port or sseProxy.port.`,
-          { cause: error },
-        ),
-      );
-    });
-    probe.listen({ host, port, exclusive: true }, () => {
-      const address = probe.address();
-      const chosen = typeof address === 'object' && address ? address.port : port;
-      probe.close(() => resolve(chosen));
-    });
-  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
