@@ -227,10 +227,11 @@ export class BackendHub {
           : {
               onProgress: (progress) => {
                 const restored = { ...progress, progressToken: clientToken };
+                // The call's stream now: a multi-round-trip retry moves it (ModernEdge).
                 this.#directory.sendToSession(
                   session,
                   { jsonrpc: '2.0', method: 'notifications/progress', params: restored },
-                  request.relatedTo,
+                  call.replyTo,
                 );
               },
             }),
