@@ -204,17 +204,18 @@ export class McpClient {
   ): Promise<T> {
     if (this.#era === 'legacy') return this.#connection.request<T>(method, params, options);
     const sent = this.#withEnvelope(params);
-    const first = this.#connection.request<T>(method, sent, options).then(knownResultType);
+    const first = this.#connection.request<T>(method, sent, options);
     const policy = options?.inputRequired;
-    if (policy === 'return') return first;
+    if (policy === 'return') return first.then(knownResultType);
     const resolve = policy ?? ((requests: Record<string, unknown>) => this.#answerInputRequests(requests));
-    return first.then((result) =>
-      isInputRequired(result)
+    return first.then((answer) => {
+      const result = knownResultType(answer);
+      return isInputRequired(result)
         ? (fulfilInputRequired(result, sent, resolve, (retry) =>
             this.#connection.request(method, retry, options).then(knownResultType),
           ) as Promise<T>)
-        : result,
-    );
+        : result;
+    });
   }
 
   /** The default resolver: each input request answered by this client's handler for its method. */

@@ -211,9 +211,14 @@ export class McpRunner {
         ? [{ name, error: result.reason instanceof Error ? result.reason : new Error(String(result.reason)) }]
         : [];
     });
-    this.#config = { ...config, ...(this.#config.sseProxy ? { sseProxy: this.#config.sseProxy } : {}) };
-    if (config.sseProxy && this.#config.sseProxy)
-      this.#config.sseProxy = { ...this.#config.sseProxy, allowedServers: config.sseProxy.allowedServers };
+    // The running listener keeps its settings (they need a restart); only allowedServers is applied.
+    const kept = this.#config.sseProxy;
+    this.#config = kept
+      ? {
+          ...config,
+          sseProxy: config.sseProxy ? { ...kept, allowedServers: config.sseProxy.allowedServers } : kept,
+        }
+      : config;
     if (gateway) await gateway.serve(servedServers(this.#supervisor, allowed), change.changed, true);
     const report: ReloadReport = { ...change, failed, needsRestart };
     this.#logger.info(

@@ -18,8 +18,7 @@ type Item = Record<string, unknown>;
 
 interface ResolvedList {
   items: Item[];
-  index?: { key: string; values: Set<unknown> };
-  /** Tools by name, made on first use. */
+  /** Items by name, made on first use. */
   byName?: Map<unknown, Item>;
   /** Items by their name on the aggregated endpoints (namespaced), made on first use. */
   byAggregatedName?: Map<unknown, Item>;
@@ -98,19 +97,17 @@ export class AggregateCatalog {
   }
 
   /**
-   * The one running server offering an item whose `key` equals `value`, when that is known without
-   * waiting: every running server's list of that kind has arrived, and exactly one has the item.
-   * Undefined otherwise (not known yet, nobody, or several): ask `serversOffering`, which says which.
+   * The one running server offering an item of that name, when that is known without waiting: every
+   * running server's list of that kind has arrived, and exactly one has the item. Undefined otherwise
+   * (not known yet, nobody, or several): ask `serversOffering`, which says which.
    */
-  soleServerNow(kind: CatalogKind, key: string, value: string): string | undefined {
+  soleServerNow(kind: CatalogKind, name: string): string | undefined {
     let found: string | undefined;
     for (const server of this.#servers) {
       if (!this.#offersKind(server, kind)) continue;
       const resolved = this.#resolved.get(server)?.[kind];
       if (!resolved) return undefined;
-      if (resolved.index?.key !== key)
-        resolved.index = { key, values: new Set(resolved.items.map((item) => item[key])) };
-      if (!resolved.index.values.has(value)) continue;
+      if (!byName(resolved).has(name)) continue;
       if (found !== undefined) return undefined;
       found = server;
     }
@@ -141,8 +138,7 @@ export class AggregateCatalog {
         waiting = true;
         continue;
       }
-      resolved.byName ??= new Map(resolved.items.map((item) => [item.name, item]));
-      const found = resolved.byName.get(name);
+      const found = byName(resolved).get(name);
       if (found) return found;
     }
     if (!waiting) return undefined;
@@ -223,7 +219,7 @@ export class AggregateCatalog {
   async aggregated(kind: CatalogKind, name: string): Promise<NamedItem | undefined> {
     const now = this.aggregatedNow(kind, name);
     if (now !== 'pending') return now;
-    await this.list(kind);
+    await this.#lists(kind);
     const later = this.aggregatedNow(kind, name);
     return later === 'pending' ? undefined : later;
   }
@@ -305,6 +301,12 @@ export class AggregateCatalog {
     }
     return items.map((item) => ({ ...item, server }));
   }
+}
+
+/** A list's items by name, indexed on first use (a call is routed by name on the hot path). */
+function byName(resolved: ResolvedList): Map<unknown, Item> {
+  resolved.byName ??= new Map(resolved.items.map((item) => [item.name, item]));
+  return resolved.byName;
 }
 
 /** Tools as clients see them: without task-only tools (below), filtered and overridden. */

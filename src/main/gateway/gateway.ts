@@ -14,7 +14,7 @@ import type { Logger, LogLevel } from '../../shared/logger.js';
 import type { WorkerOptions, WorkerStats } from '../../shared/worker-options.js';
 import type { ServeTask, WorkerControl } from '../../workers/serve.js';
 import type { SseProxyConfig } from '../config/config-schema.js';
-import type { StatusChange } from '../managed-server.js';
+import type { ServerStatusInfo, StatusChange } from '../managed-server.js';
 import type { Supervisor } from '../supervisor.js';
 import { AggregateCatalog } from './aggregate-catalog.js';
 import { BackendHub, GATEWAY_CLIENT_CAPABILITIES } from './backend-hub.js';
@@ -84,7 +84,7 @@ export class Gateway {
     this.#metrics = new GatewayMetrics({
       sessions: () => [...this.#router.sessions()],
       inflight: () => this.#router.inflightCount(),
-      servers: () => this.#supervisor.statuses().filter((s) => this.#servers.includes(s.name)),
+      servers: () => this.#servedStatuses(),
       workers: () => this.workerStats(),
     });
     this.#router = new SessionRouter(
@@ -374,13 +374,18 @@ export class Gateway {
     for (const slot of this.#slots.values()) slot.frames.send({ k: FrameKind.SERVER_STATUS, status });
   }
 
+  /** The statuses of the servers served here (for /status and /metrics). */
+  #servedStatuses(): ServerStatusInfo[] {
+    return this.#supervisor.statuses().filter((s) => this.#servers.includes(s.name));
+  }
+
   #statusReport(what: 'health' | 'status' | 'metrics'): Promise<StatusAnswer> {
     return statusReport(what, {
       metrics: this.#metrics,
       workerStats: () => this.workerStats(),
       expectedWorkers: this.workers,
       router: this.#router,
-      servers: this.#supervisor.statuses().filter((s) => this.#servers.includes(s.name)),
+      servers: () => this.#servedStatuses(),
       engine: this.#engine,
       conflicts: () => this.#catalog.conflictsNow(),
       workerRestarts: this.#workerRestarts,

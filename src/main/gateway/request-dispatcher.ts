@@ -288,7 +288,7 @@ export class RequestDispatcher {
       }
       return { server: explicit, name };
     }
-    const sole = this.#catalog.soleServerNow(kind, 'name', name);
+    const sole = this.#catalog.soleServerNow(kind, name);
     return sole !== undefined
       ? { server: sole, name }
       : this.#pickListed(kind, name, noun).then((server) => ({ server, name }));

@@ -21,7 +21,7 @@ export interface StatusSources {
   workerStats(): Promise<WorkerStats[]>;
   expectedWorkers: number;
   router: SessionRouter;
-  servers: ServerStatusInfo[];
+  servers(): ServerStatusInfo[];
   engine: HttpEngineChoice | undefined;
   conflicts(): CatalogConflict[];
   workerRestarts: number;
@@ -55,7 +55,7 @@ export async function statusReport(
   return {
     status: 200,
     body: {
-      servers: from.servers,
+      servers: from.servers(),
       httpEngine: { name: from.engine?.engine, reason: from.engine?.reason },
       workers: workers.map((w) => ({ ...w, sessions: sessionsByShard.get(w.shard) ?? 0 })),
       sessions: from.router.sessionCount,
